@@ -1,0 +1,1 @@
+// The scheduler and step loop arrive with the serving-engine issue.

@@ -1,0 +1,1 @@
+// The paged KV cache arrives with the serving-engine issue.
