@@ -1,0 +1,164 @@
+#include "sampling/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ember::sampling {
+
+namespace {
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+int32_t argmax(const float* x, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i)
+    if (x[i] > x[best]) best = i;
+  return static_cast<int32_t>(best);
+}
+}  // namespace
+
+Sampler::Sampler(const SamplingParams& params, std::vector<int32_t> eos_ids,
+                 std::span<const int32_t> prompt)
+    : params_(params), eos_ids_(std::move(eos_ids)) {
+  if (params_.repetition_penalty != 1.0f) prompt_tokens_.insert(prompt.begin(), prompt.end());
+  rng_.seed(params_.seed ? *params_.seed : std::random_device{}());
+}
+
+void Sampler::accept(int32_t token) {
+  ++generated_;
+  ++output_counts_[token];
+}
+
+Sampler::Stop Sampler::stop_reason(int32_t token) const {
+  if (!params_.ignore_eos && std::find(eos_ids_.begin(), eos_ids_.end(), token) != eos_ids_.end())
+    return Stop::kEos;
+  if (std::find(params_.stop_token_ids.begin(), params_.stop_token_ids.end(), token) !=
+      params_.stop_token_ids.end())
+    return Stop::kStopToken;
+  if (generated_ >= params_.max_tokens) return Stop::kLength;
+  return Stop::kNone;
+}
+
+void Sampler::apply_penalties(float* logits, int64_t vocab) const {
+  const float rp = params_.repetition_penalty;
+  if (rp != 1.0f) {
+    auto penalize = [&](int32_t t) {
+      if (t < 0 || t >= vocab) return;
+      logits[t] = logits[t] > 0 ? logits[t] / rp : logits[t] * rp;
+    };
+    for (int32_t t : prompt_tokens_) penalize(t);
+    for (const auto& [t, count] : output_counts_)
+      if (!prompt_tokens_.count(t)) penalize(t);
+  }
+  if (params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f) {
+    for (const auto& [t, count] : output_counts_) {
+      if (t < 0 || t >= vocab) continue;
+      logits[t] -= params_.frequency_penalty * static_cast<float>(count) + params_.presence_penalty;
+    }
+  }
+}
+
+int32_t Sampler::sample(float* logits, int64_t vocab) {
+  for (const auto& [t, bias] : params_.logit_bias)
+    if (t >= 0 && t < vocab) logits[t] += bias;
+  if (generated_ < params_.min_tokens) {
+    for (int32_t t : eos_ids_)
+      if (t >= 0 && t < vocab) logits[t] = kNegInf;
+    for (int32_t t : params_.stop_token_ids)
+      if (t >= 0 && t < vocab) logits[t] = kNegInf;
+  }
+  apply_penalties(logits, vocab);
+  if (params_.temperature < 1e-5f) return argmax(logits, vocab);
+  return draw(logits, vocab);
+}
+
+int32_t Sampler::draw(float* logits, int64_t vocab) {
+  const float inv_t = 1.0f / params_.temperature;
+  const int64_t top_k = params_.top_k > 0 ? std::min<int64_t>(params_.top_k, vocab) : vocab;
+  const float top_p = params_.top_p;
+
+  // Candidates sorted best first, grown until they cover top_k / top_p: the
+  // nucleus is usually a few dozen tokens, so a full sort of the vocabulary
+  // is rarely needed.
+  candidates_.resize(vocab);
+  float max_logit = kNegInf;
+  for (int64_t i = 0; i < vocab; ++i) {
+    candidates_[i] = {logits[i] * inv_t, static_cast<int32_t>(i)};
+    max_logit = std::max(max_logit, candidates_[i].first);
+  }
+  if (!std::isfinite(max_logit)) return argmax(logits, vocab);  // everything masked
+  double total = 0.0;
+  for (auto& c : candidates_) {
+    c.first = std::exp(c.first - max_logit);
+    total += c.first;
+  }
+  auto better = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  int64_t keep = top_k;
+  if (top_k < vocab || top_p < 1.0f) {
+    int64_t k = std::min<int64_t>(top_k, 64);
+    for (;;) {
+      std::partial_sort(candidates_.begin(), candidates_.begin() + k, candidates_.end(), better);
+      if (k == top_k) break;
+      double mass = 0.0;
+      for (int64_t i = 0; i < k; ++i) mass += candidates_[i].first;
+      if (mass / total >= top_p) break;
+      k = std::min<int64_t>(k * 4, top_k);
+    }
+    keep = k;
+    if (top_p < 1.0f) {
+      double mass = 0.0;
+      for (int64_t i = 0; i < k; ++i) {
+        mass += candidates_[i].first;
+        if (mass / total >= top_p) {
+          keep = i + 1;
+          break;
+        }
+      }
+    }
+  }
+  if (params_.min_p > 0.0f) {
+    // min_p relative to the most likely token (index 0 after sorting; without
+    // sorting find the max first).
+    float best = 0.0f;
+    for (int64_t i = 0; i < keep; ++i) best = std::max(best, candidates_[i].first);
+    const float floor_p = best * params_.min_p;
+    int64_t w = 0;
+    for (int64_t i = 0; i < keep; ++i)
+      if (candidates_[i].first >= floor_p) candidates_[w++] = candidates_[i];
+    keep = w;
+  }
+  double kept_mass = 0.0;
+  for (int64_t i = 0; i < keep; ++i) kept_mass += candidates_[i].first;
+  const double u = static_cast<double>(rng_() >> 11) * (1.0 / 9007199254740992.0) * kept_mass;
+  double acc = 0.0;
+  for (int64_t i = 0; i < keep; ++i) {
+    acc += candidates_[i].first;
+    if (u < acc) return candidates_[i].second;
+  }
+  return candidates_[keep - 1].second;
+}
+
+TokenLogprobs Sampler::logprobs(const float* logits, int64_t vocab, int32_t token, int32_t k) {
+  TokenLogprobs out;
+  out.token = token;
+  float m = kNegInf;
+  for (int64_t i = 0; i < vocab; ++i) m = std::max(m, logits[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - m));
+  const float log_z = m + static_cast<float>(std::log(sum));
+  out.logprob = logits[token] - log_z;
+  if (k > 0) {
+    std::vector<std::pair<float, int32_t>> all(vocab);
+    for (int64_t i = 0; i < vocab; ++i) all[i] = {logits[i], static_cast<int32_t>(i)};
+    const int64_t kk = std::min<int64_t>(k, vocab);
+    std::partial_sort(all.begin(), all.begin() + kk, all.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    for (int64_t i = 0; i < kk; ++i) out.top.emplace_back(all[i].second, all[i].first - log_z);
+  }
+  return out;
+}
+
+}  // namespace ember::sampling
