@@ -1,6 +1,12 @@
-// Paged causal attention on the CPU: one pass over a sequence's cached K/V per
-// (query row, KV head), with an online softmax, processing together the query
-// heads that share the KV head (GQA).
+// Paged causal attention on the CPU, flash-attention style: for one sequence,
+// one KV head and a tile of query rows, keys are visited in chunks whose K/V
+// rows are converted to f32 once and reused by every query of the tile and
+// every query head sharing the KV head (GQA); an online softmax keeps one
+// running max / sum / accumulator per (query row, head).
+//
+// The inner loops are plain C++ written for the vectorizer (`omp simd`, with
+// -fopenmp-simd); target_clones builds an AVX-512 and an AVX2 copy that the
+// loader picks at run time, besides the baseline one.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,30 +15,39 @@
 #include "kernels/ops.h"
 #include "tensor/fp16.h"
 
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define EMBER_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define EMBER_MULTIVERSION
+#endif
+
 namespace ember::kernels {
 namespace {
 
-inline void load_row(const void* cache, DType dt, int64_t slot, int64_t offset, int64_t n,
-                     int64_t kv_dim, float* out) {
-  const int64_t base = slot * kv_dim + offset;
-  switch (dt) {
-    case DType::kF32:
-      std::memcpy(out, static_cast<const float*>(cache) + base, n * sizeof(float));
-      break;
-    case DType::kF16: {
+constexpr int64_t kKeyChunk = 64;   // keys converted and scored together
+constexpr int64_t kQueryTile = 16;  // query rows sharing one pass over the keys
+
+EMBER_MULTIVERSION
+void load_rows(const void* cache, DType dt, const int64_t* slots, int64_t count, int64_t offset,
+               int64_t hd, int64_t kv_dim, float* out) {
+  for (int64_t j = 0; j < count; ++j) {
+    const int64_t base = slots[j] * kv_dim + offset;
+    float* o = out + j * hd;
+    if (dt == DType::kF32) {
+      std::memcpy(o, static_cast<const float*>(cache) + base, hd * sizeof(float));
+    } else if (dt == DType::kF16) {
       const uint16_t* p = static_cast<const uint16_t*>(cache) + base;
-      for (int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(p[i]);
-      break;
-    }
-    default: {  // bf16
+#pragma omp simd
+      for (int64_t d = 0; d < hd; ++d) o[d] = f16_to_f32_branchless(p[d]);
+    } else {
       const uint16_t* p = static_cast<const uint16_t*>(cache) + base;
-      for (int64_t i = 0; i < n; ++i) out[i] = bf16_to_f32(p[i]);
-      break;
+#pragma omp simd
+      for (int64_t d = 0; d < hd; ++d) o[d] = bf16_to_f32(p[d]);
     }
   }
 }
 
-inline void store_row(void* cache, DType dt, int64_t slot, const float* src, int64_t n) {
+void store_row(void* cache, DType dt, int64_t slot, const float* src, int64_t n) {
   const int64_t base = slot * n;
   switch (dt) {
     case DType::kF32:
@@ -51,6 +66,97 @@ inline void store_row(void* cache, DType dt, int64_t slot, const float* src, int
   }
 }
 
+struct Tile {
+  const AttentionSeq* seq;
+  int64_t row0, rows;  // query rows [row0, row0 + rows) of the sequence
+  int64_t kvh;
+};
+
+// Scratch of one thread, sized for a tile.
+struct Workspace {
+  std::vector<float> k, v, q, acc, m, l, s;
+  std::vector<int64_t> slots;
+  void reserve(int64_t hd, int64_t vectors) {
+    k.resize(kKeyChunk * hd);
+    v.resize(kKeyChunk * hd);
+    q.resize(vectors * hd);
+    acc.resize(vectors * hd);
+    m.resize(vectors);
+    l.resize(vectors);
+    s.resize(kKeyChunk);
+    slots.resize(kKeyChunk);
+  }
+};
+
+EMBER_MULTIVERSION
+void attend_tile(const AttentionParams& p, const Tile& t, Workspace& w) {
+  const int64_t hd = p.head_dim, group = p.n_heads / p.n_kv_heads, kv_dim = p.n_kv_heads * hd;
+  const AttentionSeq& seq = *t.seq;
+  const int64_t first_pos = seq.context_len - seq.q_len;  // position of query row 0
+  const int64_t vectors = t.rows * group;                 // (row, head) pairs, row-major
+  // Queries pre-scaled, so scores need no extra multiply.
+  for (int64_t r = 0; r < t.rows; ++r)
+    for (int64_t g = 0; g < group; ++g) {
+      const float* src = p.q + (seq.q_begin + t.row0 + r) * p.q_stride + (t.kvh * group + g) * hd;
+      float* dst = w.q.data() + (r * group + g) * hd;
+      for (int64_t d = 0; d < hd; ++d) dst[d] = src[d] * p.scale;
+    }
+  std::fill_n(w.acc.data(), vectors * hd, 0.0f);
+  std::fill_n(w.m.data(), vectors, -INFINITY);
+  std::fill_n(w.l.data(), vectors, 0.0f);
+
+  const int64_t last_key = first_pos + t.row0 + t.rows - 1;  // the tile's last row sees keys [0, last_key]
+  for (int64_t c0 = 0; c0 <= last_key; c0 += kKeyChunk) {
+    const int64_t count = std::min(kKeyChunk, last_key + 1 - c0);
+    for (int64_t j = 0; j < count; ++j) {
+      const int64_t pos = c0 + j;
+      w.slots[j] = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
+    }
+    load_rows(p.k_cache, p.kv_dtype, w.slots.data(), count, t.kvh * hd, hd, kv_dim, w.k.data());
+    load_rows(p.v_cache, p.kv_dtype, w.slots.data(), count, t.kvh * hd, hd, kv_dim, w.v.data());
+    for (int64_t i = 0; i < vectors; ++i) {
+      const int64_t pos = first_pos + t.row0 + i / group;
+      const int64_t visible = std::min(count, pos + 1 - c0);  // causal mask
+      if (visible <= 0) continue;
+      const float* q = w.q.data() + i * hd;
+      float chunk_max = -INFINITY;
+      for (int64_t j = 0; j < visible; ++j) {
+        const float* k = w.k.data() + j * hd;
+        float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (int64_t d = 0; d < hd; ++d) dot += q[d] * k[d];
+        w.s[j] = dot;
+        chunk_max = std::max(chunk_max, dot);
+      }
+      const float m_new = std::max(w.m[i], chunk_max);
+      const float correction = std::exp(w.m[i] - m_new);
+      float* acc = w.acc.data() + i * hd;
+      float sum = 0.0f;
+      for (int64_t j = 0; j < visible; ++j) {
+        w.s[j] = std::exp(w.s[j] - m_new);
+        sum += w.s[j];
+      }
+#pragma omp simd
+      for (int64_t d = 0; d < hd; ++d) acc[d] *= correction;
+      for (int64_t j = 0; j < visible; ++j) {
+        const float pj = w.s[j];
+        const float* v = w.v.data() + j * hd;
+#pragma omp simd
+        for (int64_t d = 0; d < hd; ++d) acc[d] += pj * v[d];
+      }
+      w.l[i] = w.l[i] * correction + sum;
+      w.m[i] = m_new;
+    }
+  }
+  for (int64_t r = 0; r < t.rows; ++r)
+    for (int64_t g = 0; g < group; ++g) {
+      const int64_t i = r * group + g;
+      float* o = p.out + (seq.q_begin + t.row0 + r) * (p.n_heads * hd) + (t.kvh * group + g) * hd;
+      const float inv = 1.0f / w.l[i];
+      for (int64_t d = 0; d < hd; ++d) o[d] = w.acc[i * hd + d] * inv;
+    }
+}
+
 }  // namespace
 
 void kv_write(const float* k, const float* v, int64_t row_stride, int64_t n_tokens, int64_t kv_dim,
@@ -63,54 +169,23 @@ void kv_write(const float* k, const float* v, int64_t row_stride, int64_t n_toke
 
 void attention(const AttentionParams& p, ThreadPool& pool) {
   const int64_t group = p.n_heads / p.n_kv_heads;
-  const int64_t hd = p.head_dim;
-  const int64_t kv_dim = p.n_kv_heads * hd;
-  // Work items: (sequence, query row, kv head).
-  struct Item {
-    const AttentionSeq* seq;
-    int64_t row;
-    int64_t kvh;
-  };
-  std::vector<Item> items;
+  std::vector<Tile> tiles;
   for (int64_t s = 0; s < p.n_seqs; ++s)
-    for (int64_t r = 0; r < p.seqs[s].q_len; ++r)
-      for (int64_t h = 0; h < p.n_kv_heads; ++h) items.push_back({&p.seqs[s], r, h});
-
-  pool.parallel_for(static_cast<int64_t>(items.size()), 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> kbuf(hd), vbuf(hd), acc(group * hd), m(group), l(group), score(group);
-    for (int64_t it = begin; it < end; ++it) {
-      const Item& item = items[it];
-      const AttentionSeq& seq = *item.seq;
-      const int64_t pos = seq.context_len - seq.q_len + item.row;
-      const int64_t qrow = seq.q_begin + item.row;
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      std::fill(m.begin(), m.end(), -INFINITY);
-      std::fill(l.begin(), l.end(), 0.0f);
-      for (int64_t j = 0; j <= pos; ++j) {
-        const int64_t slot = static_cast<int64_t>(seq.block_table[j / p.block_size]) * p.block_size +
-                             j % p.block_size;
-        load_row(p.k_cache, p.kv_dtype, slot, item.kvh * hd, hd, kv_dim, kbuf.data());
-        load_row(p.v_cache, p.kv_dtype, slot, item.kvh * hd, hd, kv_dim, vbuf.data());
-        for (int64_t g = 0; g < group; ++g) {
-          const float* q = p.q + qrow * p.q_stride + (item.kvh * group + g) * hd;
-          float s = 0.0f;
-          for (int64_t d = 0; d < hd; ++d) s += q[d] * kbuf[d];
-          s *= p.scale;
-          const float m_new = std::max(m[g], s);
-          const float correction = std::exp(m[g] - m_new);
-          const float w = std::exp(s - m_new);
-          float* a = acc.data() + g * hd;
-          for (int64_t d = 0; d < hd; ++d) a[d] = a[d] * correction + w * vbuf[d];
-          l[g] = l[g] * correction + w;
-          m[g] = m_new;
-        }
-      }
-      for (int64_t g = 0; g < group; ++g) {
-        float* o = p.out + qrow * (p.n_heads * hd) + (item.kvh * group + g) * hd;
-        const float inv = 1.0f / l[g];
-        for (int64_t d = 0; d < hd; ++d) o[d] = acc[g * hd + d] * inv;
-      }
-    }
+    for (int64_t r = 0; r < p.seqs[s].q_len; r += kQueryTile)
+      for (int64_t h = 0; h < p.n_kv_heads; ++h)
+        tiles.push_back({&p.seqs[s], r, std::min(kQueryTile, p.seqs[s].q_len - r), h});
+  // Later tiles of a sequence see more keys; interleaving the order spreads
+  // the work evenly over the threads' contiguous ranges.
+  std::vector<Tile> order;
+  order.reserve(tiles.size());
+  for (size_t i = 0, j = tiles.size(); i < j;) {
+    order.push_back(tiles[i++]);
+    if (i < j) order.push_back(tiles[--j]);
+  }
+  pool.run([&](int thread, int threads) {
+    Workspace w;
+    w.reserve(p.head_dim, kQueryTile * group);
+    for (size_t i = thread; i < order.size(); i += threads) attend_tile(p, order[i], w);
   });
 }
 
