@@ -51,10 +51,15 @@ struct GgufTensorInfo {
 class GgufFile {
  public:
   static Result<GgufFile> open(const std::string& path);
+  static Result<GgufFile> parse(std::shared_ptr<const MappedFile> file);
+  // Parses bytes held elsewhere (fuzzing, tests); `keep` may be null when
+  // the caller keeps the bytes alive.
+  static Result<GgufFile> parse_bytes(const std::string& path, const uint8_t* data, size_t size,
+                                      std::shared_ptr<const MappedFile> keep);
 
-  const std::string& path() const { return file_->path(); }
+  const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
-  size_t file_size() const { return file_->size(); }
+  size_t file_size() const { return size_; }
   size_t alignment() const { return alignment_; }
 
   bool has(std::string_view key) const;
@@ -79,6 +84,8 @@ class GgufFile {
 
  private:
   std::shared_ptr<const MappedFile> file_;
+  std::string path_;
+  size_t size_ = 0;
   uint32_t version_ = 0;
   size_t alignment_ = 32;
   std::map<std::string, GgufValue, std::less<>> metadata_;

@@ -32,6 +32,8 @@ class SafetensorsCheckpoint {
   // `path` is a model directory (model.safetensors, or
   // model.safetensors.index.json and its shards) or one .safetensors file.
   static Result<SafetensorsCheckpoint> open(const std::string& path);
+  // One file already mapped (or bytes under test).
+  static Result<SafetensorsCheckpoint> from_file(std::shared_ptr<const MappedFile> file);
 
   const std::map<std::string, SafetensorsTensor, std::less<>>& tensors() const { return tensors_; }
   const SafetensorsTensor* find(std::string_view name) const;

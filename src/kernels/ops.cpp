@@ -1,3 +1,39 @@
 // The dispatch point of the op list. Ops without per-ISA variants are defined
-// directly in cpu/; the matmul family chooses its implementation here.
+// in cpu/elementwise.cpp and cpu/attention.cpp; the matmul family is chosen
+// here.
 #include "kernels/ops.h"
+
+#include <vector>
+
+#include "kernels/cpu/matmul_reference.h"
+#include "tensor/quant.h"
+
+namespace ember::kernels {
+
+Result<PackedWeight> pack_weight(DType dtype, const void* data, int64_t rows, int64_t cols) {
+  const DTypeInfo& info = dtype_info(dtype);
+  if (!info.supported || dtype == DType::kQ8_K)
+    return unsupported("matmul weights of type " + std::string(info.name));
+  if (rows <= 0 || cols <= 0 || cols % info.block_elems != 0)
+    return invalid_argument("weight of " + std::to_string(cols) + " columns is not a whole number of " +
+                            std::string(info.name) + " blocks (" + std::to_string(info.block_elems) + ")");
+  PackedWeight w;
+  w.dtype = dtype;
+  w.rows = rows;
+  w.cols = cols;
+  w.data = data;
+  w.bytes = row_bytes(dtype, cols) * static_cast<size_t>(rows);
+  return w;
+}
+
+void matmul(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool) {
+  ref::matmul(w, x, n, bias, y, pool);
+}
+
+void embedding(DType dtype, const void* table, int64_t dim, const int32_t* ids, int64_t n, float* out) {
+  const size_t row = row_bytes(dtype, dim);
+  for (int64_t i = 0; i < n; ++i)
+    dequantize_row(dtype, static_cast<const uint8_t*>(table) + static_cast<size_t>(ids[i]) * row, out + i * dim, dim);
+}
+
+}  // namespace ember::kernels

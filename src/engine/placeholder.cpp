@@ -1,1 +1,0 @@
-// The scheduler and step loop arrive with the serving-engine issue.

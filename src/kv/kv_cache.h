@@ -1,0 +1,41 @@
+// The KV tensors: for each layer a K and a V buffer of [num_blocks *
+// block_size, kv_dim] in 16-bit (default) or f32. The only part of kv/ that
+// touches memory; block bookkeeping is separate and works on integers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/status.h"
+#include "model/forward_batch.h"
+#include "model/model_config.h"
+
+namespace ember::kv {
+
+class KvCache {
+ public:
+  static Result<KvCache> create(const model::ModelConfig& config, DType dtype, int64_t num_blocks,
+                                int64_t block_size);
+
+  const model::KvCacheView& view() const { return view_; }
+  int64_t num_blocks() const { return num_blocks_; }
+  int64_t block_size() const { return view_.block_size; }
+  size_t bytes() const { return bytes_; }
+
+  // Copies block src's K and V into block dst in every layer (copy-on-write
+  // of a shared partial block).
+  void copy_block(int32_t src, int32_t dst);
+
+  // Bytes one token's K and V take over all layers.
+  static size_t bytes_per_token(const model::ModelConfig& config, DType dtype);
+
+ private:
+  std::vector<std::unique_ptr<uint8_t[]>> buffers_;
+  model::KvCacheView view_;
+  int64_t num_blocks_ = 0;
+  size_t bytes_ = 0;
+  size_t block_bytes_ = 0;  // one block of one layer's K (or V)
+};
+
+}  // namespace ember::kv

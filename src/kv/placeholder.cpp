@@ -1,1 +1,0 @@
-// The paged KV cache arrives with the serving-engine issue.
