@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "kernels/cpu/matmul_reference.h"
+#include "kernels/cpu/matmul_simd.h"
+#include "kernels/isa.h"
 #include "tensor/quant.h"
 
 namespace ember::kernels {
@@ -27,6 +29,16 @@ Result<PackedWeight> pack_weight(DType dtype, const void* data, int64_t rows, in
 }
 
 void matmul(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool) {
+  switch (active_isa()) {
+    case Isa::kAvx512:
+      if (avx512::supports(w.dtype)) return avx512::matmul(w, x, n, bias, y, pool);
+      break;
+    case Isa::kAvx2:
+      if (avx2::supports(w.dtype)) return avx2::matmul(w, x, n, bias, y, pool);
+      break;
+    case Isa::kGeneric:
+      break;
+  }
   ref::matmul(w, x, n, bias, y, pool);
 }
 
