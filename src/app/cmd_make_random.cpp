@@ -82,6 +82,7 @@ int cmd_make_random(int argc, char** argv) {
   args.option("type", "TYPE", "weight type: f32|f16|bf16|q8_0|q4_0|q4_k_m", "q4_k_m");
   args.option("seed", "N", "random seed", "1");
   args.option("threads", "N", "threads", "physical cores");
+  args.alias("-t", "threads");
   if (int rc = parse_or_exit(args, argc, argv); rc >= 0) return rc;
 
   const Shape* shape = nullptr;

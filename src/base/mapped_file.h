@@ -32,6 +32,11 @@ class MappedFile {
   std::string path_;
 };
 
+// Tells the kernel the pages of [data, data + bytes) inside a read-only file
+// mapping are not needed now (their contents were copied elsewhere), so they
+// leave the resident set; touching them again re-reads the file.
+void release_mapped_pages(const void* data, size_t bytes);
+
 // Reads a whole (small) file into a string: configs, templates, JSON.
 Result<std::string> read_file(const std::string& path);
 bool file_exists(const std::string& path);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/mapped_file.h"
 #include "tensor/quant.h"
 
 namespace ember::model {
@@ -69,6 +70,9 @@ class Binder {
     }
     EMBER_ASSIGN_OR_RETURN(kernels::PackedWeight p, kernels::pack_weight(target, data, rows, cols));
     w_.matmul_bytes += row_bytes(target, cols) * rows;
+    // A repacked or converted copy replaces the file's bytes: drop those pages
+    // from memory (the tied embedding still reads its rows, and re-faults them).
+    if (p.owned || data != t->data) release_mapped_pages(t->data, t->bytes);
     return p;
   }
 
