@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "kernels/cpu/matmul_reference.h"
-#include "kernels/cpu/matmul_q8_0x4.h"
+#include "kernels/cpu/matmul_repacked.h"
 #include "kernels/cpu/matmul_simd.h"
 #include "kernels/isa.h"
 #include "tensor/quant.h"
@@ -20,8 +20,10 @@ Result<PackedWeight> pack_weight(DType dtype, const void* data, int64_t rows, in
   if (rows <= 0 || cols <= 0 || cols % info.block_elems != 0)
     return invalid_argument("weight of " + std::to_string(cols) + " columns is not a whole number of " +
                             std::string(info.name) + " blocks (" + std::to_string(info.block_elems) + ")");
-  if (dtype == DType::kQ8_0 && rows % 4 == 0 && active_isa() == Isa::kAvx512)
-    return avx512::pack_q8_0x4(data, rows, cols);
+  if (rows % 4 == 0 && active_isa() == Isa::kAvx512) {
+    if (dtype == DType::kQ8_0) return avx512::pack_q8_0x4(data, rows, cols);
+    if (dtype == DType::kQ4_K) return avx512::pack_q4_kx4(data, rows, cols);
+  }
   PackedWeight w;
   w.dtype = dtype;
   w.rows = rows;
@@ -33,6 +35,7 @@ Result<PackedWeight> pack_weight(DType dtype, const void* data, int64_t rows, in
 
 void matmul(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool) {
   if (w.layout == kLayoutQ8_0x4) return avx512::matmul_q8_0x4(w, x, n, bias, y, pool);
+  if (w.layout == kLayoutQ4_Kx4) return avx512::matmul_q4_kx4(w, x, n, bias, y, pool);
   switch (active_isa()) {
     case Isa::kAvx512:
       if (avx512::supports(w.dtype)) return avx512::matmul(w, x, n, bias, y, pool);

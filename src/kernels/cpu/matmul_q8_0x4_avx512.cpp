@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "kernels/cpu/matmul_q8_0x4.h"
+#include "kernels/cpu/matmul_repacked.h"
 #include "tensor/fp16.h"
 #include "tensor/quant.h"
 
