@@ -126,6 +126,8 @@ class GgufWriter {
     std::vector<int64_t> shape;
     std::vector<uint8_t> bytes;
   };
+  void put_entry(const std::string& key, GgufValue value);
+
   std::vector<Entry> metadata_;
   std::vector<Tensor> tensors_;
   size_t alignment_ = 32;

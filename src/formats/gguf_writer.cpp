@@ -50,71 +50,88 @@ void put_scalar(FileOut& out, GgufType t, const GgufValue& v) {
 
 }  // namespace
 
+// Setting a key again replaces its value in place: a file with a repeated key
+// is rejected by every GGUF reader, this one included.
+void GgufWriter::put_entry(const std::string& key, GgufValue value) {
+  for (auto& e : metadata_) {
+    if (e.key == key) {
+      e.value = std::move(value);
+      return;
+    }
+  }
+  metadata_.push_back({key, std::move(value)});
+}
+
 void GgufWriter::set_string(const std::string& key, const std::string& value) {
   GgufValue v;
   v.type = GgufType::kString;
   v.scalar = value;
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 void GgufWriter::set_uint32(const std::string& key, uint32_t value) {
   GgufValue v;
   v.type = GgufType::kUint32;
   v.scalar = uint64_t{value};
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 void GgufWriter::set_int32(const std::string& key, int32_t value) {
   GgufValue v;
   v.type = GgufType::kInt32;
   v.scalar = int64_t{value};
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 void GgufWriter::set_uint64(const std::string& key, uint64_t value) {
   GgufValue v;
   v.type = GgufType::kUint64;
   v.scalar = value;
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 void GgufWriter::set_float32(const std::string& key, float value) {
   GgufValue v;
   v.type = GgufType::kFloat32;
   v.scalar = double{value};
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 void GgufWriter::set_bool(const std::string& key, bool value) {
   GgufValue v;
   v.type = GgufType::kBool;
   v.scalar = value;
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 void GgufWriter::set_string_array(const std::string& key, const std::vector<std::string>& values) {
   GgufValue v;
   v.type = GgufType::kArray;
   v.elem_type = GgufType::kString;
   v.strings = values;
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 void GgufWriter::set_int32_array(const std::string& key, const std::vector<int32_t>& values) {
   GgufValue v;
   v.type = GgufType::kArray;
   v.elem_type = GgufType::kInt32;
   v.ints.assign(values.begin(), values.end());
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 void GgufWriter::set_float32_array(const std::string& key, const std::vector<float>& values) {
   GgufValue v;
   v.type = GgufType::kArray;
   v.elem_type = GgufType::kFloat32;
   v.floats.assign(values.begin(), values.end());
-  metadata_.push_back({key, std::move(v)});
+  put_entry(key, std::move(v));
 }
 
 Status GgufWriter::add_tensor(const std::string& name, DType dtype, const std::vector<int64_t>& shape,
                               const void* data, size_t bytes) {
+  if (!dtype_info(static_cast<uint32_t>(dtype)))
+    return invalid_argument("tensor '" + name + "': unknown type id " + std::to_string(static_cast<uint32_t>(dtype)));
   const DTypeInfo& info = dtype_info(dtype);
   if (shape.empty() || shape.size() > 4) return invalid_argument("tensor '" + name + "': 1 to 4 dimensions");
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d <= 0) return invalid_argument("tensor '" + name + "': dimensions must be positive");
+    // The reader's limits (2^40 per dimension, 2^50 in all); also keeps n from overflowing.
+    if (d > (int64_t{1} << 40) || n > (int64_t{1} << 50) / d)
+      return invalid_argument("tensor '" + name + "': too many elements");
     n *= d;
   }
   if (shape[0] % info.block_elems != 0)

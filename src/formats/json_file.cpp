@@ -9,6 +9,10 @@ Result<nlohmann::ordered_json> parse_json(const std::string& text, const std::st
     return nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return corrupt(what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse_error: a number too large for a double (1e400) throws
+    // out_of_range, which must become a Status like any other bad input.
+    return corrupt(what + ": invalid JSON: " + e.what());
   }
 }
 

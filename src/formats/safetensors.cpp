@@ -93,10 +93,12 @@ Result<SafetensorsCheckpoint> SafetensorsCheckpoint::from_file(std::shared_ptr<c
 
 Result<SafetensorsCheckpoint> SafetensorsCheckpoint::open(const std::string& path) {
   std::vector<std::string> files;
+  std::string index_path;
+  std::vector<std::pair<std::string, std::string>> listed;  // tensor, shard file, from the index
   if (!is_directory(path)) {
     files.push_back(path);
   } else if (file_exists(path + "/model.safetensors.index.json")) {
-    const std::string index_path = path + "/model.safetensors.index.json";
+    index_path = path + "/model.safetensors.index.json";
     EMBER_ASSIGN_OR_RETURN(nlohmann::ordered_json index, read_json_file(index_path));
     if (!index.contains("weight_map") || !index["weight_map"].is_object())
       return corrupt(index_path + ": no weight_map object");
@@ -107,6 +109,7 @@ Result<SafetensorsCheckpoint> SafetensorsCheckpoint::open(const std::string& pat
       if (f.find('/') != std::string::npos || f.find("..") != std::string::npos)
         return corrupt(index_path + ": shard name '" + f + "' must be a plain file name");
       shards.insert(f);
+      listed.emplace_back(tensor, f);
     }
     for (const auto& s : shards) files.push_back(path + "/" + s);
     if (files.empty()) return corrupt(index_path + ": weight_map is empty");
@@ -123,6 +126,17 @@ Result<SafetensorsCheckpoint> SafetensorsCheckpoint::open(const std::string& pat
     auto shared = std::make_shared<const MappedFile>(std::move(mapped));
     EMBER_RETURN_IF_ERROR(parse_one(shared, c.tensors_));
     c.files_.push_back(std::move(shared));
+  }
+  // The index and the shards must agree: a tensor the index lists in a shard
+  // that does not hold it would otherwise just be missing at load time.
+  for (const auto& [tensor, shard] : listed) {
+    auto it = c.tensors_.find(tensor);
+    if (it == c.tensors_.end())
+      return corrupt(index_path + ": weight_map lists tensor '" + tensor + "' in '" + shard +
+                     "', but no shard holds it");
+    if (it->second.file != path + "/" + shard)
+      return corrupt(index_path + ": weight_map lists tensor '" + tensor + "' in '" + shard + "', but it is in '" +
+                     it->second.file + "'");
   }
   return c;
 }
