@@ -38,6 +38,7 @@ void matmul(const PackedWeight& w, const float* x, int64_t n, const float* bias,
   if (w.layout == kLayoutQ4_Kx4) return avx512::matmul_q4_kx4(w, x, n, bias, y, pool);
   switch (active_isa()) {
     case Isa::kAvx512:
+      if (w.dtype == DType::kQ6_K && w.rows % 4 == 0) return avx512::matmul_q6_k(w, x, n, bias, y, pool);
       if (avx512::supports(w.dtype)) return avx512::matmul(w, x, n, bias, y, pool);
       break;
     case Isa::kAvx2:

@@ -16,6 +16,8 @@ Result<PackedWeight> pack_q8_0x4(const void* data, int64_t rows, int64_t cols);
 void matmul_q8_0x4(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool);
 Result<PackedWeight> pack_q4_kx4(const void* data, int64_t rows, int64_t cols);
 void matmul_q4_kx4(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool);
+// Q6_K in the GGUF layout (rows % 4 == 0), 512-bit.
+void matmul_q6_k(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool);
 }  // namespace avx512
 
 }  // namespace ember::kernels
