@@ -8,6 +8,23 @@
 #include <vector>
 
 namespace ember::app {
+namespace {
+
+// Eight independent accumulators keep several loads in flight; the AVX2
+// clone reads 32 bytes per load where the CPU has it, as the kernels do.
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void xor_range(const uint64_t* p, size_t n, uint64_t* sink) {
+  uint64_t a[8] = {};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) a[k] ^= p[i + k];
+  for (; i < n; ++i) a[0] ^= p[i];
+  for (int k = 0; k < 8; ++k) sink[k] = a[k];
+}
+
+}  // namespace
 
 double measure_read_bandwidth_gbs(ThreadPool& pool, size_t buffer_bytes, int repeats) {
   const size_t n = buffer_bytes / sizeof(uint64_t);
@@ -21,13 +38,7 @@ double measure_read_bandwidth_gbs(ThreadPool& pool, size_t buffer_bytes, int rep
     const auto t0 = std::chrono::steady_clock::now();
     pool.run([&](int t, int nt) {
       const size_t b = n * t / nt, e = n * (t + 1) / nt;
-      // Eight independent accumulators keep several loads in flight.
-      uint64_t a[8] = {};
-      size_t i = b;
-      for (; i + 8 <= e; i += 8)
-        for (int k = 0; k < 8; ++k) a[k] ^= buf[i + k];
-      for (; i < e; ++i) a[0] ^= buf[i];
-      for (int k = 0; k < 8; ++k) sinks[t * 8 + k] = a[k];
+      xor_range(buf.get() + b, e - b, &sinks[t * 8]);
     });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     best = std::max(best, static_cast<double>(buffer_bytes) / s / 1e9);

@@ -18,7 +18,7 @@ namespace ember::kernels::avx512 {
 namespace {
 
 constexpr size_t kGroupBlockBytes = 8 + 4 * 32;  // 4 f16 scales + 4 x 32 values
-constexpr int kTokens = 4;
+constexpr int kTokens = 8;
 constexpr int64_t kTokenChunk = 64;
 
 struct Act {  // one activation block: unsigned values x + 128 and the f16-rounded scale
@@ -61,18 +61,21 @@ void tile(const uint8_t* group, const Act* x, int64_t xs, int64_t nb, float out[
     const uint8_t* p = group + b * kGroupBlockBytes;
     _mm_prefetch(reinterpret_cast<const char*>(p) + 8 * kGroupBlockBytes, _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(p) + 8 * kGroupBlockBytes + 64, _MM_HINT_T0);
-    const __m128 dw = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+    const __m512 dw = _mm512_castps128_ps512(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+    // Per block, shared by every token: the rows' scales spread over their
+    // lanes, and -128 Σw to start each dot product from.
+    const __m512 sw01 = _mm512_permutexvar_ps(idx01, dw), sw23 = _mm512_permutexvar_ps(idx23, dw);
     const __m512i w01 = _mm512_loadu_si512(p + 8), w23 = _mm512_loadu_si512(p + 72);
-    const __m512i fix01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, w01);
-    const __m512i fix23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, w23);
+    const __m512i neg01 = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, w01));
+    const __m512i neg23 = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, w23));
     for (int t = 0; t < T; ++t) {
       const Act& a = x[t * xs + b];
       const __m512i xv = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs)));
-      const __m512 s = _mm512_castps128_ps512(_mm_mul_ps(dw, _mm_set1_ps(a.d)));
-      const __m512i p01 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), xv, w01), fix01);
-      const __m512i p23 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), xv, w23), fix23);
-      acc01[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p01), _mm512_permutexvar_ps(idx01, s), acc01[t]);
-      acc23[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p23), _mm512_permutexvar_ps(idx23, s), acc23[t]);
+      const __m512 dx = _mm512_set1_ps(a.d);
+      const __m512i p01 = _mm512_dpbusd_epi32(neg01, xv, w01);
+      const __m512i p23 = _mm512_dpbusd_epi32(neg23, xv, w23);
+      acc01[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p01), _mm512_mul_ps(sw01, dx), acc01[t]);
+      acc23[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p23), _mm512_mul_ps(sw23, dx), acc23[t]);
     }
   }
   for (int t = 0; t < T; ++t) {
@@ -137,7 +140,11 @@ void matmul_q8_0x4(const PackedWeight& w, const float* x, int64_t n, const float
             case 1: tile<1>(group, xa, nb, nb, out); break;
             case 2: tile<2>(group, xa, nb, nb, out); break;
             case 3: tile<3>(group, xa, nb, nb, out); break;
-            default: tile<4>(group, xa, nb, nb, out); break;
+            case 4: tile<4>(group, xa, nb, nb, out); break;
+            case 5: tile<5>(group, xa, nb, nb, out); break;
+            case 6: tile<6>(group, xa, nb, nb, out); break;
+            case 7: tile<7>(group, xa, nb, nb, out); break;
+            default: tile<8>(group, xa, nb, nb, out); break;
           }
           for (int i = 0; i < toks; ++i)
             for (int r = 0; r < 4; ++r) {
