@@ -115,6 +115,8 @@ Status EngineCore::add_request(NewRequest r) {
       return invalid_argument("prompt: token id " + std::to_string(t) + " is outside the vocabulary [0, " +
                               std::to_string(vocab) + ")");
   EMBER_RETURN_IF_ERROR(r.params.validate(vocab));
+  if (r.id < 0 || r.id >= (RequestId{1} << 62)) return invalid_argument("request id out of range");
+  if (r.n < 1 || r.n > 128) return invalid_argument("n: must be between 1 and 128");
   RequestSpec spec;
   spec.id = r.id;
   spec.prompt = r.prompt;
@@ -124,18 +126,36 @@ Status EngineCore::add_request(NewRequest r) {
   RequestState state;
   state.params = r.params;
   state.sampler = std::make_unique<sampling::Sampler>(r.params, eos_ids_, r.prompt);
+  state.parent = r.id;
+  state.pending_forks = r.n - 1;
+  if (r.n > 1) state.prompt = r.prompt;
   states_.emplace(r.id, std::move(state));
   return ok_status();
 }
 
 bool EngineCore::abort(RequestId id) {
-  states_.erase(id);
-  return scheduler_->abort(id);
+  bool found = false;
+  for (auto it = states_.begin(); it != states_.end();) {
+    if (it->second.parent == id) {
+      found |= scheduler_->abort(it->first);
+      it = states_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return found;
 }
 
-Status EngineCore::finish_stopped(RequestId id) {
-  states_.erase(id);
-  return scheduler_->finish(id, FinishReason::kStop);
+Status EngineCore::finish_stopped(RequestId id, int32_t index) {
+  for (auto it = states_.begin(); it != states_.end(); ++it) {
+    if (it->second.parent == id && it->second.index == index) {
+      const RequestId internal = it->first;
+      states_.erase(it);
+      sample_parent_.erase(internal);
+      return scheduler_->finish(internal, FinishReason::kStop);
+    }
+  }
+  return not_found("request " + std::to_string(id) + " sample " + std::to_string(index) + " is not running");
 }
 
 Status EngineCore::build_batch(const SchedulerOutput& out) {
@@ -169,31 +189,15 @@ Result<std::vector<StepOutput>> EngineCore::step() {
     if (!s.wants_logits) continue;
     float* logits = logits_.data() + (row++) * vocab;
     auto it = states_.find(s.id);
-    if (it == states_.end()) continue;  // aborted meanwhile
+    if (it == states_.end()) continue;  // aborted meanwhile: the scheduler ignores it
     RequestState& st = it->second;
-    StepOutput o;
-    o.id = s.id;
-    const bool want_logprobs = st.params.logprobs >= 0;
-    sampling::TokenLogprobs lp;
-    std::vector<float> raw;
-    if (want_logprobs) raw.assign(logits, logits + vocab);  // logprobs of the unprocessed distribution
-    const int32_t token = st.sampler->sample(logits, vocab);
-    st.sampler->accept(token);
-    if (want_logprobs) o.logprobs.push_back(sampling::Sampler::logprobs(raw.data(), vocab, token, st.params.logprobs));
-    o.new_tokens.push_back(token);
-    const auto reason = st.sampler->stop_reason(token);
-    if (reason == sampling::Sampler::Stop::kEos || reason == sampling::Sampler::Stop::kStopToken) {
-      o.finished = true;
-      o.finish_reason = FinishReason::kStop;
-      o.stopped_by_token = true;
-      stopped.push_back(s.id);
+    if (st.pending_forks > 0) {
+      // The prompt's logits are in: split off the other samples first (each
+      // samples from an untouched copy of the logits).
+      scratch_logits_.assign(logits, logits + vocab);
+      EMBER_RETURN_IF_ERROR(fork_samples(s.id, st, scratch_logits_.data(), sampled, outputs, stopped));
     }
-    if (const Request* req = scheduler_->get(s.id)) {
-      o.num_prompt_tokens = req->num_prompt_tokens;
-      o.num_cached_tokens = std::max<int64_t>(0, req->num_cached_tokens);
-    }
-    sampled.push_back({s.id, token});
-    outputs.push_back(std::move(o));
+    outputs.push_back(sample_one(s.id, st, logits, sampled, stopped));
   }
   EMBER_ASSIGN_OR_RETURN(std::vector<RequestId> length_finished, scheduler_->update(out, sampled));
   for (RequestId id : stopped) {
@@ -208,7 +212,65 @@ Result<std::vector<StepOutput>> EngineCore::step() {
         o.finish_reason = FinishReason::kLength;
       }
   }
+  // Report samples by the id the caller knows.
+  for (auto& o : outputs) {
+    if (o.id >= (RequestId{1} << 62)) o.id = sample_parent_.count(o.id) ? sample_parent_[o.id] : o.id;
+  }
+  for (RequestId id : length_finished) sample_parent_.erase(id);
+  for (RequestId id : stopped) sample_parent_.erase(id);
   return outputs;
+}
+
+StepOutput EngineCore::sample_one(RequestId id, RequestState& st, float* logits, std::vector<SampledToken>& sampled,
+                                  std::vector<RequestId>& stopped) {
+  const int64_t vocab = model_->config().vocab;
+  StepOutput o;
+  o.id = id;
+  o.index = st.index;
+  std::vector<float> raw;
+  if (st.params.logprobs >= 0) raw.assign(logits, logits + vocab);  // logprobs of the unprocessed distribution
+  const int32_t token = st.sampler->sample(logits, vocab);
+  st.sampler->accept(token);
+  if (st.params.logprobs >= 0)
+    o.logprobs.push_back(sampling::Sampler::logprobs(raw.data(), vocab, token, st.params.logprobs));
+  o.new_tokens.push_back(token);
+  const auto reason = st.sampler->stop_reason(token);
+  if (reason == sampling::Sampler::Stop::kEos || reason == sampling::Sampler::Stop::kStopToken) {
+    o.finished = true;
+    o.finish_reason = FinishReason::kStop;
+    o.stopped_by_token = true;
+    stopped.push_back(id);
+  }
+  if (const Request* req = scheduler_->get(id)) {
+    o.num_prompt_tokens = req->num_prompt_tokens;
+    o.num_cached_tokens = std::max<int64_t>(0, req->num_cached_tokens);
+  }
+  sampled.push_back({id, token});
+  return o;
+}
+
+Status EngineCore::fork_samples(RequestId id, RequestState& st, const float* logits,
+                                std::vector<SampledToken>& sampled, std::vector<StepOutput>& outputs,
+                                std::vector<RequestId>& stopped) {
+  const int64_t vocab = model_->config().vocab;
+  std::vector<float> copy(vocab);
+  for (int32_t i = 1; i <= st.pending_forks; ++i) {
+    const RequestId child = next_sample_id_++;
+    EMBER_RETURN_IF_ERROR(scheduler_->fork(id, child));
+    RequestState cs;
+    cs.params = st.params;
+    if (cs.params.seed) cs.params.seed = *cs.params.seed + static_cast<uint64_t>(i);  // distinct, reproducible
+    cs.sampler = std::make_unique<sampling::Sampler>(cs.params, eos_ids_, st.prompt);
+    cs.parent = st.parent;
+    cs.index = i;
+    sample_parent_[child] = st.parent;
+    auto [it, inserted] = states_.emplace(child, std::move(cs));
+    copy.assign(logits, logits + vocab);
+    outputs.push_back(sample_one(child, it->second, copy.data(), sampled, stopped));
+  }
+  st.pending_forks = 0;
+  st.prompt.clear();
+  return ok_status();
 }
 
 EngineStats EngineCore::stats() const {

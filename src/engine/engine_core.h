@@ -24,15 +24,17 @@
 namespace ember::engine {
 
 struct NewRequest {
-  RequestId id = 0;
+  RequestId id = 0;                  // ids below 2^62; the engine numbers n > 1 samples above
   std::vector<int32_t> prompt;
   sampling::SamplingParams params;
   std::string cache_salt;
+  int32_t n = 1;                     // parallel samples sharing the prompt's KV blocks
 };
 
 // What one step produced for one request.
 struct StepOutput {
-  RequestId id = 0;
+  RequestId id = 0;                                    // the request as added
+  int32_t index = 0;                                   // which of its n samples
   std::vector<int32_t> new_tokens;                     // usually one
   std::vector<sampling::TokenLogprobs> logprobs;       // one per new token when asked
   bool finished = false;
@@ -54,10 +56,11 @@ class EngineCore {
 
   // Validates and queues a request. The id must be new.
   Status add_request(NewRequest request);
-  // Ends a request now; false if unknown. Its blocks are freed.
+  // Ends a request (all its samples) now; false if unknown. Blocks are freed.
   bool abort(RequestId id);
-  // Ends a request as finished by a stop string (seen by the caller in text).
-  Status finish_stopped(RequestId id);
+  // Ends one sample of a request as finished by a stop string (seen by the
+  // caller in text).
+  Status finish_stopped(RequestId id, int32_t index = 0);
 
   // Runs one step; outputs for every request that advanced or finished.
   Result<std::vector<StepOutput>> step();
@@ -75,7 +78,17 @@ class EngineCore {
   struct RequestState {
     sampling::SamplingParams params;
     std::unique_ptr<sampling::Sampler> sampler;
+    RequestId parent = 0;      // the id the caller knows
+    int32_t index = 0;         // sample index within the request
+    int32_t pending_forks = 0; // samples still to split off after the prompt's logits
+    std::vector<int32_t> prompt;
   };
+  // Splits the n - 1 extra samples off `id` (their KV blocks shared) and
+  // samples each from `logits`; their outputs are appended.
+  Status fork_samples(RequestId id, RequestState& st, const float* logits, std::vector<SampledToken>& sampled,
+                      std::vector<StepOutput>& outputs, std::vector<RequestId>& stopped);
+  StepOutput sample_one(RequestId id, RequestState& st, float* logits, std::vector<SampledToken>& sampled,
+                        std::vector<RequestId>& stopped);
 
   EngineCore() = default;
   Status build_batch(const SchedulerOutput& out);
@@ -88,6 +101,9 @@ class EngineCore {
   std::unordered_map<RequestId, RequestState> states_;
   std::vector<int32_t> eos_ids_;
   int64_t max_model_len_ = 0;
+  RequestId next_sample_id_ = RequestId{1} << 62;
+  std::unordered_map<RequestId, RequestId> sample_parent_;  // internal sample id -> request id
+  std::vector<float> scratch_logits_;
   model::ForwardBatch batch_;
   std::vector<float> logits_;
 };

@@ -137,6 +137,42 @@ TEST(EngineCore, PrefixCacheSkipsTheSharedPrefillAndKeepsTheOutput) {
   EXPECT_EQ(second[2].tokens, reference[2].tokens);
 }
 
+TEST(EngineCore, ParallelSamplesShareThePromptAndFollowTheirSeeds) {
+  const std::string path = kModels + "/tiny-qwen2/tiny-qwen2-F32.gguf";
+  if (!file_exists(path)) GTEST_SKIP() << "fixtures missing";
+  auto engine = make_engine(path, 64 << 20);
+  ASSERT_TRUE(engine);
+  std::vector<int32_t> prompt;
+  for (int i = 0; i < 100; ++i) prompt.push_back((i * 13 + 1) % 1024);
+  sampling::SamplingParams p;
+  p.temperature = 1.0f;
+  p.seed = 42;
+  p.max_tokens = 12;
+  p.ignore_eos = true;
+  ASSERT_TRUE(engine->add_request(NewRequest{7, prompt, p, "", 4}).ok());
+  std::map<int, std::vector<int32_t>> samples;
+  int64_t prefill_tokens_before = engine->stats().scheduler.total_prefill_tokens;
+  while (engine->has_unfinished()) {
+    auto outputs = engine->step();
+    ASSERT_TRUE(outputs.ok()) << outputs.status().to_string();
+    for (const auto& o : *outputs) {
+      EXPECT_EQ(o.id, 7);
+      samples[o.index].insert(samples[o.index].end(), o.new_tokens.begin(), o.new_tokens.end());
+    }
+  }
+  ASSERT_EQ(samples.size(), 4u);
+  for (const auto& [index, tokens] : samples) EXPECT_EQ(tokens.size(), 12u) << index;
+  // The prompt ran once for all four samples.
+  EXPECT_EQ(engine->stats().scheduler.total_prefill_tokens - prefill_tokens_before, 100);
+  EXPECT_EQ(engine->stats().scheduler.kv_blocks_used, 0);
+  // Sample i draws from seed + i: sample 2 equals a lone request seeded 44.
+  sampling::SamplingParams q = p;
+  q.seed = 44;
+  auto alone = run(*engine, {{0, NewRequest{8, prompt, q, ""}}});
+  EXPECT_EQ(alone[8].tokens, samples[2]);
+  EXPECT_NE(samples[0], samples[1]);
+}
+
 TEST(EngineCore, RejectsRequestsThatCanNeverFit) {
   const std::string path = kModels + "/tiny-qwen2/tiny-qwen2-F32.gguf";
   if (!file_exists(path)) GTEST_SKIP() << "fixtures missing";
