@@ -1,6 +1,7 @@
 // Scalar implementations of the cheap per-element ops. They are a small share
 // of a step's time; the compiler vectorizes the simple loops.
 #include <cmath>
+#include <vector>
 
 #include "kernels/ops.h"
 
@@ -21,12 +22,11 @@ void rope_neox(float* x, int64_t n_tokens, int64_t row_stride, int64_t n_heads, 
                const int32_t* positions, float theta) {
   const int64_t half = head_dim / 2;
   // inv_freq[i] = theta^(-2i/head_dim), computed once per call.
-  float inv_freq[512];
+  std::vector<float> inv_freq(half), cs(half), sn(half);
   for (int64_t i = 0; i < half; ++i)
     inv_freq[i] = std::pow(theta, -2.0f * static_cast<float>(i) / static_cast<float>(head_dim));
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float pos = static_cast<float>(positions[t]);
-    float cs[512], sn[512];
     for (int64_t i = 0; i < half; ++i) {
       const float a = pos * inv_freq[i];
       cs[i] = std::cos(a);
