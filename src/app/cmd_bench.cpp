@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/bench_concurrency.h"
 #include "app/commands.h"
 #include "app/memory_bandwidth.h"
 #include "app/model_flags.h"
@@ -35,6 +36,54 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+int bench_serving(const CliArgs& args, int64_t prompt_len, int64_t gen_len) {
+  std::vector<int> levels;
+  {
+    std::string text = args.get("concurrency");
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      const size_t comma = std::min(text.find(',', pos), text.size());
+      const std::string item = text.substr(pos, comma - pos);
+      char* end = nullptr;
+      const long v = std::strtol(item.c_str(), &end, 10);
+      if (item.empty() || *end != '\0' || v < 1 || v > 1024)
+        return report_error("bench", ("--concurrency: '" + item + "' is not a count in [1, 1024]").c_str());
+      levels.push_back(static_cast<int>(v));
+      pos = comma + 1;
+    }
+  }
+  if (prompt_len < 1 || gen_len < 2) return report_error("bench", "--concurrency needs -p >= 1 and -n >= 2");
+  auto config = engine_config_from_flags(args, args.positional_at(0));
+  if (!config.ok()) return report_error("bench", config.status().to_string().c_str());
+  int max_level = 1;
+  for (int c : levels) max_level = std::max(max_level, c);
+  if (config->max_num_seqs < max_level) config->max_num_seqs = max_level;
+  auto results = bench_concurrency(*config, levels, prompt_len, gen_len);
+  if (!results.ok()) return report_error("bench", results.status().to_string().c_str());
+  if (args.has("json")) {
+    nlohmann::json j;
+    j["model"] = args.positional_at(0);
+    j["prompt_tokens"] = prompt_len;
+    j["generated_tokens"] = gen_len;
+    j["results"] = nlohmann::json::array();
+    for (const auto& r : *results)
+      j["results"].push_back({{"concurrency", r.concurrency},
+                              {"prefill_tokens_per_s", r.prefill_tokens_per_s},
+                              {"generation_tokens_per_s", r.generation_tokens_per_s},
+                              {"per_sequence_tokens_per_s", r.per_sequence_tokens_per_s}});
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("model: %s; %lld prompt tokens and %lld generated tokens per sequence\n", args.positional_at(0).c_str(),
+              static_cast<long long>(prompt_len), static_cast<long long>(gen_len));
+  std::printf("| concurrency | prefill t/s | generation t/s (aggregate) | per sequence t/s |\n");
+  std::printf("|-------------|-------------|----------------------------|------------------|\n");
+  for (const auto& r : *results)
+    std::printf("| %11d | %11.1f | %26.1f | %16.2f |\n", r.concurrency, r.prefill_tokens_per_s,
+                r.generation_tokens_per_s, r.per_sequence_tokens_per_s);
+  return 0;
+}
+
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
@@ -51,7 +100,10 @@ int cmd_bench(int argc, char** argv) {
   args.option("repetitions", "N", "runs of each test", "3");
   args.alias("-r", "repetitions");
   args.flag("json", "print the results as JSON");
+  args.option("concurrency", "C1,C2,...",
+              "serving-engine mode: C sequences at once (-p prompt tokens each, -n generated), e.g. 1,4,16,64");
   add_model_flags(args);
+  add_engine_flags(args);
   if (int rc = parse_or_exit(args, argc, argv); rc >= 0) return rc;
   auto p = args.get_int("n-prompt");
   auto n = args.get_int("n-gen");
@@ -60,6 +112,8 @@ int cmd_bench(int argc, char** argv) {
     if (!v->ok()) return report_error("bench", v->status().message().c_str());
   if (*p < 0 || *n < 0 || *r < 1 || *p + *n > 1'000'000)
     return report_error("bench", "-p and -n must be >= 0 and -r >= 1");
+
+  if (args.has("concurrency")) return bench_serving(args, *p, *n);
 
   auto loaded = load_model_from_flags(args, args.positional_at(0));
   if (!loaded.ok()) return report_error("bench", loaded.status().to_string().c_str());

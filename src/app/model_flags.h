@@ -7,6 +7,7 @@
 
 #include "app/cli_args.h"
 #include "base/thread_pool.h"
+#include "engine/engine_config.h"
 #include "model/model.h"
 
 namespace ember::app {
@@ -22,6 +23,12 @@ struct LoadedModel {
 
 // Applies --log-level, builds the thread pool and loads MODEL.
 Result<LoadedModel> load_model_from_flags(const CliArgs& args, const std::string& model_path);
+
+// Serving-engine flags (--kv-cache-memory, --max-model-len, ...) on top of
+// the model flags.
+void add_engine_flags(CliArgs& args);
+// An EngineConfig from the model and engine flags (engine flags optional).
+Result<engine::EngineConfig> engine_config_from_flags(const CliArgs& args, const std::string& model_path);
 
 // Shared boilerplate of a subcommand's start: parse, print help. Returns -1
 // to go on, else the exit code to return.
