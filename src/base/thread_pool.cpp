@@ -18,7 +18,8 @@
 namespace ember {
 
 namespace {
-constexpr int kSpinIterations = 20000;
+constexpr int kSpinIterations = 20000;  // a worker's spin before it sleeps between jobs
+constexpr int kWaitSpins = 2000;        // the caller's spin before it yields while waiting
 }
 
 ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)) {
@@ -42,7 +43,12 @@ void ThreadPool::run(const Job& fn) {
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
   fn(0, num_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) EMBER_CPU_RELAX();
+  // Spin briefly, then yield: when the machine is oversubscribed the worker
+  // we wait for may need this very core.
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kWaitSpins) EMBER_CPU_RELAX();
+    else std::this_thread::yield();
+  }
   job_ = nullptr;
 }
 
@@ -51,7 +57,8 @@ void ThreadPool::worker_loop(int index) {
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
-      EMBER_CPU_RELAX();
+      if (spin < kWaitSpins) EMBER_CPU_RELAX();
+      else std::this_thread::yield();  // let other work have the core, stay quick to wake
       gen = generation_.load(std::memory_order_acquire);
     }
     while (gen == seen) {
