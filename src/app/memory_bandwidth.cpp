@@ -16,12 +16,18 @@ namespace {
 __attribute__((target_clones("avx2", "default")))
 #endif
 void xor_range(const uint64_t* p, size_t n, uint64_t* sink) {
-  uint64_t a[8] = {};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) a[k] ^= p[i + k];
-  for (; i < n; ++i) a[0] ^= p[i];
-  for (int k = 0; k < 8; ++k) sink[k] = a[k];
+  // Four streams a quarter apart, as a kernel reading several weight rows,
+  // with software prefetch ahead of each.
+  uint64_t a[4][8] = {};
+  const size_t q = n / 4 / 8 * 8;
+  for (size_t i = 0; i < q; i += 8) {
+    for (int s = 0; s < 4; ++s) {
+      __builtin_prefetch(p + s * q + i + 256);
+      for (int k = 0; k < 8; ++k) a[s][k] ^= p[s * q + i + k];
+    }
+  }
+  for (size_t i = 4 * q; i < n; ++i) a[0][0] ^= p[i];
+  for (int k = 0; k < 8; ++k) sink[k] = a[0][k] ^ a[1][k] ^ a[2][k] ^ a[3][k];
 }
 
 }  // namespace

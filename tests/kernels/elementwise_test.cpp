@@ -119,9 +119,9 @@ TEST(RopeNeox, MatchesTheFormula) {
   check_rope(12, 128, 1536, {131071}, 10000.0f, rng);
 }
 
-// KERNEL BUG (reported, not fixed here): rope_neox keeps its frequency
-// tables in stack arrays of 512 floats, so head_dim > 1024 (no current model
-// has one, but nothing rejects it) writes past them.
+// Regression: rope_neox once kept its frequency tables in stack arrays of
+// 512 floats, so head_dim > 1024 (no current model has one, but nothing
+// rejects it) wrote past them (fixed in 844740f).
 TEST(RopeNeox, HeadDimAbove1024) {
   std::mt19937 rng(4);
   check_rope(1, 2048, 2048, {3}, 10000.0f, rng);

@@ -239,11 +239,10 @@ TEST(Matmul, Q6_K) { run_dtype(DType::kQ6_K, {256, 768}); }
 
 // Float weights may have any number of columns (their block size is 1), and
 // pack_weight accepts them; the SIMD paths step through columns 8 at a time.
-// KERNEL BUG (reported, not fixed here): tile_float in matmul_simd.inc loads
-// 8 columns past the end of a row whose length is not a multiple of 8
-// (f32 rows 1 cols 1 tokens 1 on avx2: 3.5507 vs ref -0.0065; a heap
-// overflow under ASan on the last row). Enable once the kernels handle the
-// tail or pack_weight refuses such shapes.
+// Regression: tile_float in matmul_simd.inc once loaded 8 columns past the
+// end of a row whose length is not a multiple of 8 (f32 rows 1 cols 1 tokens
+// 1 on avx2: 3.5507 vs ref -0.0065; a heap overflow on the last row), fixed
+// in 844740f.
 TEST(Matmul, FloatWeightsWithColumnsNotAMultipleOf8) {
   for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) run_dtype(dt, {1, 3, 70});
 }
