@@ -42,6 +42,7 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::create(TokenizerSpec spec) {
   }
   t->entries_.resize(static_cast<size_t>(max_id + 1));
 
+  // Returns the token's raw bytes (nullopt when it is not byte-level text).
   auto set_entry = [&](int32_t id, std::string_view text, bool special, bool added) {
     Entry& e = t->entries_[id];
     e.present = true;
@@ -56,6 +57,7 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::create(TokenizerSpec spec) {
     e.bytes_offset = static_cast<uint32_t>(t->bytes_.size());
     e.bytes_length = static_cast<uint32_t>(raw ? raw->size() : text.size());
     t->bytes_.append(raw ? std::string_view(*raw) : text);
+    return raw;
   };
 
   // Vocabulary: byte ids for BPE's first symbols, raw bytes for ignore_merges.
@@ -66,9 +68,8 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::create(TokenizerSpec spec) {
   if (spec.ignore_merges) raw_vocab.reserve(spec.vocab.size());
   for (const auto& [text, id] : spec.vocab) {
     if (!is_valid_utf8(text)) return corrupt(src + ": vocabulary token " + std::to_string(id) + " is not valid UTF-8");
-    set_entry(id, text, false, false);
+    std::optional<std::string> raw = set_entry(id, text, false, false);
     t->token_ids_.assign(text, id);
-    std::optional<std::string> raw = byte_level_to_bytes(text);
     if (raw && raw->size() == 1 && byte_ids[static_cast<uint8_t>((*raw)[0])] < 0)
       byte_ids[static_cast<uint8_t>((*raw)[0])] = id;
     if (spec.ignore_merges && raw) raw_vocab.assign(*raw, id);
