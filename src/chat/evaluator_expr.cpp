@@ -453,7 +453,7 @@ Value Evaluator::call_macro(MacroObject& m, CallArgs& args) {
   }
   std::vector<Value> extra;
   for (size_t i = node.params.size(); i < args.positional.size(); ++i) extra.push_back(args.positional[i]);
-  s->set("varargs", make_list(std::move(extra)));
+  s->set("varargs", make_list(std::move(extra), true));
   DictObject* kwargs = make_dict();
   for (size_t k = 0; k < args.named.size(); ++k) {
     if (used[k]) continue;

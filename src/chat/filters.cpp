@@ -193,20 +193,17 @@ Value f_dictsort(Evaluator& ev, const Value& v, CallArgs& args) {
 
 Value f_escape(Evaluator& ev, const Value& v, CallArgs& args) {
   no_args(args, "escape");
-  std::string s = python_str(v);
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return ev.make_string(std::move(out));
+  if (v.is_markup()) return v;
+  std::string s = html_escape(python_str(v));
+  ev.charge_string(s.size());
+  return Value::markup(std::move(s));
+}
+
+Value f_forceescape(Evaluator& ev, const Value& v, CallArgs& args) {
+  no_args(args, "forceescape");
+  std::string s = html_escape(python_str(v));
+  ev.charge_string(s.size());
+  return Value::markup(std::move(s));
 }
 
 Value f_first(Evaluator& ev, const Value& v, CallArgs& args) {
@@ -575,6 +572,20 @@ Value f_round(Evaluator&, const Value& v, CallArgs& args) {
   if (!v.is_number()) throw_error("type " + type_name(v) + " doesn't define __round__ method");
   if (method == "common") {
     if (v.is_integral() && precision >= 0) return Value::integer(v.as_int());
+    if (v.is_integral()) {  // round(int, -n): an int, halves to even
+      if (precision < -18) return Value::integer(0);
+      int64_t p = 1;
+      for (int64_t k = 0; k < -precision; ++k) p *= 10;
+      int64_t x = v.as_int(), q = x / p, r = x % p;
+      if (r < 0) {
+        r += p;
+        --q;
+      }
+      if (2 * r > p || (2 * r == p && (q & 1) != 0)) ++q;
+      int64_t out = 0;
+      if (__builtin_mul_overflow(q, p, &out)) throw_unsupported("integer overflow");
+      return Value::integer(out);
+    }
     return Value::number(python_round(v.as_float(), precision));
   }
   double p = std::pow(10.0, static_cast<double>(precision));
@@ -733,7 +744,10 @@ Value f_wordcount(Evaluator&, const Value& v, CallArgs& args) {
 
 Value f_safe(Evaluator& ev, const Value& v, CallArgs& args) {
   no_args(args, "safe");
-  return v.is_string() ? v : ev.make_string(python_str(v));
+  if (v.is_markup()) return v;
+  std::string s = python_str(v);
+  ev.charge_string(s.size());
+  return Value::markup(std::move(s));
 }
 
 struct Filter {
@@ -745,7 +759,7 @@ constexpr Filter kFilters[] = {
     {"abs", f_abs},         {"attr", f_attr},           {"batch", f_batch},
     {"capitalize", f_capitalize}, {"center", f_center}, {"count", f_length},
     {"d", f_default},       {"default", f_default},     {"dictsort", f_dictsort},
-    {"e", f_escape},        {"escape", f_escape},       {"forceescape", f_escape},
+    {"e", f_escape},        {"escape", f_escape},       {"forceescape", f_forceescape},
     {"first", f_first},     {"float", f_float},         {"format", f_format},
     {"groupby", f_groupby}, {"indent", f_indent},       {"int", f_int},
     {"items", f_items},     {"join", f_join},           {"last", f_last},

@@ -41,7 +41,7 @@ bool t_iterable(Evaluator&, const Value& v, CallArgs&) {
   return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
 }
 bool t_callable(Evaluator&, const Value& v, CallArgs&) { return v.is_object() && v.as_object()->is_callable(); }
-bool t_escaped(Evaluator&, const Value&, CallArgs&) { return false; }
+bool t_escaped(Evaluator&, const Value& v, CallArgs&) { return v.is_markup(); }
 bool t_odd(Evaluator&, const Value& v, CallArgs&) { return int_input(v, "odd") % 2 != 0; }
 bool t_even(Evaluator&, const Value& v, CallArgs&) { return int_input(v, "even") % 2 == 0; }
 

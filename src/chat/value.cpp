@@ -39,6 +39,12 @@ Value Value::string(std::string s) {
   return v;
 }
 
+Value Value::markup(std::string s) {
+  Value v = string(std::move(s));
+  v.markup_ = true;
+  return v;
+}
+
 Value Value::string(std::shared_ptr<const std::string> s) {
   Value v(ValueKind::kString);
   v.str_ = std::move(s);

@@ -49,6 +49,9 @@ class Value {
   static Value number(double f);
   static Value string(std::string s);
   static Value string(std::shared_ptr<const std::string> s);
+  // markupsafe.Markup: a string marked safe (|safe, |escape). Adding a plain
+  // string to it HTML-escapes the plain one, as in Python.
+  static Value markup(std::string s);
   static Value list(ListObject* l);
   static Value dict(DictObject* d);
   static Value object(Object* o);
@@ -62,6 +65,7 @@ class Value {
   bool is_number() const { return is_bool() || is_int() || is_float(); }  // Python's Number
   bool is_integral() const { return is_bool() || is_int(); }               // int or bool
   bool is_string() const { return kind_ == ValueKind::kString; }
+  bool is_markup() const { return kind_ == ValueKind::kString && markup_; }
   bool is_list() const { return kind_ == ValueKind::kList; }
   bool is_dict() const { return kind_ == ValueKind::kDict; }
   bool is_object() const { return kind_ == ValueKind::kObject; }
@@ -81,6 +85,7 @@ class Value {
   explicit Value(ValueKind k) : kind_(k) {}
 
   ValueKind kind_ = ValueKind::kUndefined;
+  bool markup_ = false;
   union {
     bool b;
     int64_t i;

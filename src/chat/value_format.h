@@ -13,7 +13,8 @@ namespace ember::chat {
 // Nesting deeper than this in repr/json/equality is an error (also stops cycles).
 inline constexpr int kMaxValueDepth = 256;
 
-std::string format_float(double f);            // Python repr(float)
+std::string format_float(double f);
+std::string html_escape(const std::string& s);  // markupsafe.escape: & < > " '            // Python repr(float)
 std::string python_str(const Value& v);        // str(v); undefined -> ""
 std::string python_repr(const Value& v, int depth = 0);
 void append_string_repr(std::string& out, const std::string& s);  // repr(str)

@@ -30,7 +30,7 @@ Value repeat(Evaluator& ev, const Value& seq, int64_t times) {
     std::string out;
     out.reserve(s.size() * static_cast<size_t>(times));
     for (int64_t k = 0; k < times; ++k) out += s;
-    return Value::string(std::move(out));
+    return seq.is_markup() ? Value::markup(std::move(out)) : Value::string(std::move(out));
   }
   const ListObject* l = seq.as_list();
   if (!l->items.empty() && static_cast<uint64_t>(times) > (1ull << 32) / l->items.size()) {
@@ -195,7 +195,14 @@ Value binary_op(Evaluator& ev, BinaryOp op, const Value& a, const Value& b) {
       }
       if (nums) return Value::number(a.as_float() + b.as_float());
       if (a.is_string() && b.is_string()) {
+        if (a.is_markup() != b.is_markup()) {  // Markup + str escapes the str
+          std::string left = a.is_markup() ? a.as_string() : html_escape(a.as_string());
+          std::string right = b.is_markup() ? b.as_string() : html_escape(b.as_string());
+          ev.charge_string(left.size() + right.size());
+          return Value::markup(left + right);
+        }
         ev.charge_string(a.as_string().size() + b.as_string().size());
+        if (a.is_markup()) return Value::markup(a.as_string() + b.as_string());
         return Value::string(a.as_string() + b.as_string());
       }
       if (a.is_list() && b.is_list() && a.as_list()->is_tuple == b.as_list()->is_tuple) {
