@@ -255,6 +255,7 @@ struct WithStmt : Stmt {
 struct ScopeStmt : Stmt {
   ScopeStmt() : Stmt(StmtKind::kScope) {}
   Body body;
+  ExprPtr autoescape;  // {% autoescape expr %}: HTML-escape printed values inside
 };
 
 struct SimpleStmt : Stmt {  // break / continue

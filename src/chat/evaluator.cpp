@@ -116,7 +116,9 @@ Evaluator::Flow Evaluator::exec_inner(const Stmt& s) {
     case StmtKind::kText: write(static_cast<const TextStmt&>(s).text); return Flow::kNormal;
     case StmtKind::kPrint: {
       Value v = eval(*static_cast<const PrintStmt&>(s).expr);
-      if (v.is_string()) {
+      if (autoescape_ && !v.is_markup()) {
+        write(html_escape(python_str(v)));
+      } else if (v.is_string()) {
         write(v.as_string());
       } else {
         write(python_str(v));
@@ -185,7 +187,20 @@ Evaluator::Flow Evaluator::exec_inner(const Stmt& s) {
     }
     case StmtKind::kBreak: return Flow::kBreak;
     case StmtKind::kContinue: return Flow::kContinue;
-    case StmtKind::kScope: return exec_body(static_cast<const ScopeStmt&>(s).body);
+    case StmtKind::kScope: {
+      const auto& n = static_cast<const ScopeStmt&>(s);
+      if (!n.autoescape) return exec_body(n.body);
+      bool saved = autoescape_;
+      autoescape_ = truthy(eval(*n.autoescape));
+      try {
+        Flow f = exec_body(n.body);
+        autoescape_ = saved;
+        return f;
+      } catch (...) {
+        autoescape_ = saved;
+        throw;
+      }
+    }
   }
   return Flow::kNormal;
 }

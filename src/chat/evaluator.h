@@ -89,7 +89,8 @@ class Evaluator {
   uint64_t steps_ = 0;
   int depth_ = 0;
   int macro_depth_ = 0;
-  const Value* block_input_ = nullptr;  // body text for {% filter %} / {% set x | f %}
+  const Value* block_input_ = nullptr;
+  bool autoescape_ = false;  // inside {% autoescape true %}  // body text for {% filter %} / {% set x | f %}
 };
 
 // [[noreturn]] helper shared by evaluator and builtins: using an undefined

@@ -257,6 +257,30 @@ Value m_affix_remove(Evaluator& ev, const Value& self, CallArgs& args, bool pref
 Value m_removeprefix(Evaluator& ev, const Value& s, CallArgs& a) { return m_affix_remove(ev, s, a, true); }
 Value m_removesuffix(Evaluator& ev, const Value& s, CallArgs& a) { return m_affix_remove(ev, s, a, false); }
 
+Value m_expandtabs(Evaluator& ev, const Value& self, CallArgs& args) {
+  ArgReader a(args, "expandtabs", {"tabsize"});
+  int64_t tab = a.get_int(0, 8);
+  std::string out;
+  int64_t col = 0;
+  const std::string& s = str(self);
+  for (size_t i = 0; i < s.size();) {
+    size_t start = i;
+    uint32_t cp = text::decode(s, i);
+    if (cp == '\t') {
+      if (tab > 0) {
+        int64_t n = tab - col % tab;
+        ev.charge_string(out.size() + static_cast<size_t>(n));
+        out.append(static_cast<size_t>(n), ' ');
+        col += n;
+      }
+    } else {
+      out.append(s, start, i - start);
+      col = (cp == '\n' || cp == '\r') ? 0 : col + 1;
+    }
+  }
+  return ev.make_string(std::move(out));
+}
+
 // str.format: {} {0} {name} with !r / !s; a format spec is not supported.
 Value m_format(Evaluator& ev, const Value& self, CallArgs& args) {
   const std::string& f = str(self);
@@ -415,6 +439,7 @@ constexpr Method kStringMethods[] = {
     {"zfill", m_zfill},
     {"removeprefix", m_removeprefix},
     {"removesuffix", m_removesuffix},
+    {"expandtabs", m_expandtabs},
 };
 
 constexpr Method kListMethods[] = {

@@ -188,10 +188,11 @@ StmtPtr Parser::parse_statement() {
   } else if (tag == "autoescape") {
     Token at = t;
     advance();
-    parse_expression();
-    s = at_token<ScopeStmt>(at);
+    auto scope = at_token<ScopeStmt>(at);
+    scope->autoescape = parse_expression();
     static const EndTags kEnd = {"endautoescape"};
-    static_cast<ScopeStmt*>(s.get())->body = parse_statements(kEnd, true);
+    scope->body = parse_statements(kEnd, true);
+    s = std::move(scope);
   } else if (tag == "print") {
     s = parse_print();
   } else if (tag == "break" || tag == "continue") {
@@ -832,7 +833,7 @@ CallArgsExpr Parser::parse_call_args() {
 }
 
 ExprPtr Parser::parse_call(ExprPtr node) {
-  auto c = at_token<CallExpr>(cur());
+  auto c = at_node<CallExpr>(*node);
   c->callee = std::move(node);
   c->args = parse_call_args();
   return c;
