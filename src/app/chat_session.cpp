@@ -3,20 +3,16 @@
 #include "base/mapped_file.h"
 
 namespace ember::app {
-namespace {
 
-// The template text: --chat-template FILE, else what the model files hold.
-Result<std::string> template_source(const engine::ModelTokenizer& mt, const std::string& file) {
+Result<std::string> chat_template_source(const engine::ModelTokenizer& mt, const std::string& file, bool tools_given) {
   if (!file.empty()) return read_file(file);
   if (mt.chat_template.is_string()) return mt.chat_template.get<std::string>();
   if (mt.chat_template.is_array()) {
     const nlohmann::json config = {{"chat_template", nlohmann::json::parse(mt.chat_template.dump())}};
-    return chat::select_chat_template(config, /*tools_given=*/false);
+    return chat::select_chat_template(config, tools_given);
   }
   return Status(not_found("the model has no chat template; give one with --chat-template FILE"));
 }
-
-}  // namespace
 
 Result<std::unique_ptr<ChatSession>> ChatSession::create(const engine::ModelTokenizer& mt,
                                                          const std::string& template_file) {
@@ -25,7 +21,7 @@ Result<std::unique_ptr<ChatSession>> ChatSession::create(const engine::ModelToke
   s->bos_token_ = mt.bos_token;
   s->eos_token_ = mt.eos_token;
   s->pad_token_ = mt.pad_token;
-  EMBER_ASSIGN_OR_RETURN(std::string source, template_source(mt, template_file));
+  EMBER_ASSIGN_OR_RETURN(std::string source, chat_template_source(mt, template_file, false));
   auto compiled = chat::ChatTemplate::create(std::move(source));
   if (!compiled.ok()) return compiled.status().with_context(template_file.empty() ? "chat template" : template_file);
   s->template_ = std::make_shared<const chat::ChatTemplate>(std::move(*compiled));

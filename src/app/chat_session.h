@@ -15,6 +15,10 @@
 
 namespace ember::app {
 
+// The chat template's text: `file` when given (--chat-template), else the
+// model's (a named list picks "tool_use" when tools are given).
+Result<std::string> chat_template_source(const engine::ModelTokenizer& mt, const std::string& file, bool tools_given);
+
 class ChatSession {
  public:
   // template_file: a Jinja file to use instead of the model's template.
