@@ -24,6 +24,7 @@ Result<PackedWeight> pack_weight(DType dtype, const void* data, int64_t rows, in
     if (dtype == DType::kQ8_0) return avx512::pack_q8_0x4(data, rows, cols);
     if (dtype == DType::kQ4_K) return avx512::pack_q4_kx4(data, rows, cols);
   }
+  if (active_isa() == Isa::kAvx2 && avx2::supports_x8(dtype, rows, cols)) return avx2::pack_x8(dtype, data, rows, cols);
   PackedWeight w;
   w.dtype = dtype;
   w.rows = rows;
@@ -36,6 +37,7 @@ Result<PackedWeight> pack_weight(DType dtype, const void* data, int64_t rows, in
 void matmul(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool) {
   if (w.layout == kLayoutQ8_0x4) return avx512::matmul_q8_0x4(w, x, n, bias, y, pool);
   if (w.layout == kLayoutQ4_Kx4) return avx512::matmul_q4_kx4(w, x, n, bias, y, pool);
+  if (w.layout == kLayoutX8Avx2) return avx2::matmul_x8(w, x, n, bias, y, pool);
   switch (active_isa()) {
     case Isa::kAvx512:
       if (w.dtype == DType::kQ6_K && w.rows % 4 == 0) return avx512::matmul_q6_k(w, x, n, bias, y, pool);

@@ -1,6 +1,7 @@
-// Weights repacked at load for the AVX-512 VNNI kernels: rows in groups of
-// 4 with each block's scales beside its values, so a tile streams one
-// contiguous run (see matmul_q8_0x4_avx512.cpp and matmul_q4_kx4_avx512.cpp).
+// Weights repacked at load so a tile streams one contiguous run: for the
+// AVX-512 VNNI kernels rows in groups of 4 with each block's scales beside
+// its values (matmul_q8_0x4_avx512.cpp, matmul_q4_kx4_avx512.cpp); for AVX2
+// rows in groups of 8 interleaved, one row per 32-bit lane (matmul_x8_avx2.h).
 #pragma once
 
 #include "kernels/ops.h"
@@ -10,6 +11,7 @@ namespace ember::kernels {
 // PackedWeight::layout values.
 constexpr int kLayoutQ8_0x4 = 1;
 constexpr int kLayoutQ4_Kx4 = 2;
+constexpr int kLayoutX8Avx2 = 3;  // 8 rows interleaved, see matmul_x8_avx2.h
 
 namespace avx512 {
 Result<PackedWeight> pack_q8_0x4(const void* data, int64_t rows, int64_t cols);
@@ -19,5 +21,12 @@ void matmul_q4_kx4(const PackedWeight& w, const float* x, int64_t n, const float
 // Q6_K in the GGUF layout (rows % 4 == 0), 512-bit.
 void matmul_q6_k(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool);
 }  // namespace avx512
+
+namespace avx2 {
+// Whether pack_x8 takes this weight (Q8_0, Q4_K, Q6_K; BF16 with cols % 8 == 0; rows >= 8).
+bool supports_x8(DType dtype, int64_t rows, int64_t cols);
+Result<PackedWeight> pack_x8(DType dtype, const void* data, int64_t rows, int64_t cols);
+void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool);
+}  // namespace avx2
 
 }  // namespace ember::kernels

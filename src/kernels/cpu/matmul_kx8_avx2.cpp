@@ -1,0 +1,131 @@
+// Q4_K and Q6_K tiles on the 8-row interleaved layouts (matmul_x8_avx2.h),
+// AVX2 without VNNI: codes are unsigned, so maddubs(code, activation) is
+// exact, and several of its 16-bit results are summed before one madd with
+// the sub-block scale (no mullo, no madd with ones):
+//  - Q4_K: 8 maddubs per sub-block of 32, each <= 15 * 127 * 2, sum < 2^15;
+//  - Q6_K: 2 maddubs per pair, each <= 63 * 127 * 2, sum < 2^15.
+// Q4_K mins and the Q6_K code offset of 32 are applied through activation
+// sums, 8 rows per madd.
+#include <immintrin.h>
+
+#include "kernels/cpu/matmul_x8_avx2.h"
+
+namespace ember::kernels::avx2 {
+
+namespace {
+inline __m256 load_f16x8(const uint8_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline __m256i load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+}  // namespace
+
+template <int T>
+void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]) {
+  __m256 facc[T];
+  for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  // 8 row scales (bytes 0..7) -> int16 pairs [s_r, s_r] per 32-bit lane r
+  const __m256i dup = _mm256_setr_epi8(0, -1, 0, -1, 1, -1, 1, -1, 2, -1, 2, -1, 3, -1, 3, -1,
+                                       4, -1, 4, -1, 5, -1, 5, -1, 6, -1, 6, -1, 7, -1, 7, -1);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* p = group + b * kQ4_Kx8Bytes;
+    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ4_Kx8Bytes), _MM_HINT_T0);
+    __m256i iacc[T];
+    for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      int64_t sv;
+      __builtin_memcpy(&sv, p + 32 + 8 * j, 8);
+      const __m256i sc = _mm256_shuffle_epi8(_mm256_set1_epi64x(sv), dup);
+      const uint8_t* q = p + 160 + 128 * j;
+      __m256i sum[T];
+      for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
+      for (int h = 0; h < 2; ++h) {
+        const __m256i q0 = load(q + 64 * h), q1 = load(q + 64 * h + 32);
+        const __m256i w0 = _mm256_and_si256(q0, m4), w1 = _mm256_and_si256(_mm256_srli_epi16(q0, 4), m4);
+        const __m256i w2 = _mm256_and_si256(q1, m4), w3 = _mm256_and_si256(_mm256_srli_epi16(q1, 4), m4);
+        for (int t = 0; t < T; ++t) {
+          const int8_t* xq = x[t * xs + b].qs + 32 * j + 8 * h;
+          const __m256i a = _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast32(xq)),
+                                             _mm256_maddubs_epi16(w1, bcast32(xq + 16)));
+          const __m256i c = _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast32(xq + 4)),
+                                             _mm256_maddubs_epi16(w3, bcast32(xq + 20)));
+          sum[t] = _mm256_add_epi16(sum[t], _mm256_add_epi16(a, c));
+        }
+      }
+      for (int t = 0; t < T; ++t) iacc[t] = _mm256_add_epi32(iacc[t], _mm256_madd_epi16(sum[t], sc));
+    }
+    const __m256 d = load_f16x8(p), dmin = load_f16x8(p + 16);
+    for (int t = 0; t < T; ++t) {
+      const ActQ8K& a = x[t * xs + b];
+      __m256i msum = _mm256_setzero_si256();
+      for (int k = 0; k < 4; ++k) {
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 96 + 16 * k)));
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins, bcast32(a.sums + 2 * k)));
+      }
+      const __m256 ad = _mm256_set1_ps(a.d);
+      facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[t]), _mm256_mul_ps(d, ad), facc[t]);
+      facc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, ad), facc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(out[t], facc[t]);
+}
+
+template <int T>
+void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]) {
+  __m256 facc[T];
+  for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+  // int16 pairs [s_2p, s_2p+1] per row -> [s_2p, s_2p] and [s_2p+1, s_2p+1]
+  const __m256i dup_lo = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13,
+                                          0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+  const __m256i dup_hi = _mm256_setr_epi8(2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15,
+                                          2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* p = group + b * kQ6_Kx8Bytes;
+    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
+    __m256i iacc[T];
+    for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
+    for (int pp = 0; pp < 8; ++pp) {
+      const __m256i scp = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 + 16 * pp)));
+      const __m256i scp32 = _mm256_slli_epi16(scp, 5);  // 32 s: |.| <= 4096
+      for (int uu = 0; uu < 2; ++uu) {
+        const __m256i sc = _mm256_shuffle_epi8(scp, uu ? dup_hi : dup_lo);
+        const uint8_t* q = p + 144 + 96 * (2 * pp + uu);
+        const __m256i A = load(q), B = load(q + 32), H = load(q + 64);
+        const __m256i w0 = _mm256_or_si256(_mm256_and_si256(A, m4), _mm256_and_si256(_mm256_slli_epi16(H, 4), m30));
+        const __m256i w1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 4), m4),
+                                           _mm256_and_si256(_mm256_slli_epi16(H, 2), m30));
+        const __m256i w2 = _mm256_or_si256(_mm256_and_si256(B, m4), _mm256_and_si256(H, m30));
+        const __m256i w3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(B, 4), m4),
+                                           _mm256_and_si256(_mm256_srli_epi16(H, 2), m30));
+        for (int t = 0; t < T; ++t) {
+          const int8_t* xq = x[t * xs + b].qs + 32 * pp + 16 * uu;
+          const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast32(xq)),
+                                               _mm256_maddubs_epi16(w1, bcast32(xq + 4)));
+          const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast32(xq + 8)),
+                                               _mm256_maddubs_epi16(w3, bcast32(xq + 12)));
+          iacc[t] = _mm256_add_epi32(iacc[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
+        }
+      }
+      // codes are value + 32: subtract 32 (s_2p bsum_2p + s_2p+1 bsum_2p+1)
+      for (int t = 0; t < T; ++t)
+        iacc[t] = _mm256_sub_epi32(iacc[t], _mm256_madd_epi16(scp32, bcast32(x[t * xs + b].bsums + 2 * pp)));
+    }
+    const __m256 d = load_f16x8(p);
+    for (int t = 0; t < T; ++t)
+      facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[t]), _mm256_mul_ps(d, _mm256_set1_ps(x[t * xs + b].d)), facc[t]);
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(out[t], facc[t]);
+}
+
+#define EMBER_INSTANTIATE(T)                                                                      \
+  template void tile_q4_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, float[][16]); \
+  template void tile_q6_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, float[][16]);
+EMBER_INSTANTIATE(1)
+EMBER_INSTANTIATE(2)
+EMBER_INSTANTIATE(3)
+EMBER_INSTANTIATE(4)
+#undef EMBER_INSTANTIATE
+
+}  // namespace ember::kernels::avx2

@@ -1,0 +1,361 @@
+// AVX2 matmul on weights repacked with 8 rows interleaved (formats in
+// matmul_x8_avx2.h): packing, activation quantization, the Q8_0 and BF16
+// tiles, and the driver (Q4_K / Q6_K tiles: matmul_kx8_avx2.cpp).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kernels/cpu/matmul_repacked.h"
+#include "kernels/cpu/matmul_simd.h"
+#include "kernels/cpu/matmul_x8_avx2.h"
+#include "tensor/fp16.h"
+#include "tensor/quant.h"
+
+namespace ember::kernels::avx2 {
+namespace {
+
+constexpr int kTokens = 4;                    // tokens per tile
+constexpr size_t kActCacheBytes = 160 << 10;  // activations of a token chunk, kept in L2
+
+inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+// 8 int32 vectors -> 32 int8 in order (values already within int8).
+inline __m256i pack_i8(__m256i a, __m256i b, __m256i c, __m256i d) {
+  const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);
+  const __m256i v = _mm256_packs_epi16(ab, cd);  // lanes interleaved: a0 b0 c0 d0 | a1 b1 c1 d1 (4 each)
+  return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// --- activations ----------------------------------------------------------
+
+// As quantize_row(kQ8_0): d = amax / 127 (stored as f16), q = round(x / d).
+void quantize_act_q8(const float* x, ActQ8* out, int64_t nb) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int64_t b = 0; b < nb; ++b, x += 32) {
+    __m256 v[4], amax = _mm256_setzero_ps();
+    for (int i = 0; i < 4; ++i) {
+      v[i] = _mm256_loadu_ps(x + 8 * i);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[i]));
+    }
+    const float d = hmax(amax) / 127.0f;
+    const __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+    out[b].d = f16_to_f32(f32_to_f16(d));
+    __m256i q[4];
+    for (int i = 0; i < 4; ++i) q[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], id));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[b].qs), pack_i8(q[0], q[1], q[2], q[3]));
+  }
+}
+
+// As quantize_row(kQ8_K): iscale = -127 / (the value of largest magnitude,
+// the first one on ties), q = min(127, round(iscale x)); plus sums per 16 and 32.
+void quantize_act_q8k(const float* x, ActQ8K* out, int64_t nb) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int64_t b = 0; b < nb; ++b, x += 256) {
+    ActQ8K& o = out[b];
+    __m256 amax = _mm256_setzero_ps();
+    for (int i = 0; i < 256; i += 8) amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+    const float m = hmax(amax);
+    if (m == 0.0f) {
+      std::memset(&o, 0, sizeof o);
+      continue;
+    }
+    int first = 0;
+    while (first < 255 && std::fabs(x[first]) != m) ++first;
+    const float iscale = -127.0f / x[first];
+    const __m256 is = _mm256_set1_ps(iscale), top = _mm256_set1_ps(127.0f);
+    for (int i = 0; i < 256; i += 32) {
+      __m256i q[4];
+      for (int k = 0; k < 4; ++k)
+        q[k] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * k), is), top));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o.qs + i), pack_i8(q[0], q[1], q[2], q[3]));
+    }
+    for (int g = 0; g < 16; ++g) {
+      int s = 0;
+      for (int i = 0; i < 16; ++i) s += o.qs[16 * g + i];
+      o.bsums[g] = static_cast<int16_t>(s);
+    }
+    for (int j = 0; j < 8; ++j) o.sums[j] = static_cast<int16_t>(o.bsums[2 * j] + o.bsums[2 * j + 1]);
+    o.d = 1.0f / iscale;
+  }
+}
+
+// --- Q8_0 and BF16 tiles ----------------------------------------------------
+
+// Q8_0 has signed codes: |w| * (x with w's sign) keeps maddubs from saturating.
+template <int T>
+void tile_q8_0x8(const uint8_t* group, const ActQ8* x, int64_t xs, int64_t nb, float out[][16]) {
+  __m256 facc[T];
+  for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* p = group + b * kQ8_0x8Bytes;
+    _mm_prefetch(reinterpret_cast<const char*>(p + 4 * kQ8_0x8Bytes), _MM_HINT_T0);
+    __m256i iacc[T];
+    for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
+    for (int i = 0; i < 8; ++i) {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * i));
+      const __m256i aw = _mm256_sign_epi8(w, w);
+      for (int t = 0; t < T; ++t) {
+        const __m256i xv = _mm256_sign_epi8(bcast32(x[t * xs + b].qs + 4 * i), w);
+        iacc[t] = _mm256_add_epi32(iacc[t], _mm256_madd_epi16(_mm256_maddubs_epi16(aw, xv), ones));
+      }
+    }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    for (int t = 0; t < T; ++t)
+      facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[t]), _mm256_mul_ps(d, _mm256_set1_ps(x[t * xs + b].d)), facc[t]);
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(out[t], facc[t]);
+}
+
+// G groups (8 G rows) x T tokens of f32 activations (token stride xs floats),
+// K values. A 32-byte load holds 2 values of 8 rows: shifting left by 16 gives
+// the even ones as f32, masking the odd ones. With one token, two
+// accumulators per group hide the FMA latency.
+template <int G, int T>
+void tile_bf16x8(const uint8_t* group, size_t group_bytes, const float* x, int64_t xs, int64_t K, float out[][16]) {
+  constexpr int A = T == 1 ? 2 : 1;
+  __m256 acc[A][G][T];
+  for (int a = 0; a < A; ++a)
+    for (int g = 0; g < G; ++g)
+      for (int t = 0; t < T; ++t) acc[a][g][t] = _mm256_setzero_ps();
+  const __m256i hi = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
+  for (int64_t k = 0; k < K; k += 2) {
+    for (int g = 0; g < G; ++g) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + g * group_bytes + 16 * k));
+      const __m256 we = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+      const __m256 wo = _mm256_castsi256_ps(_mm256_and_si256(v, hi));
+      for (int t = 0; t < T; ++t) {
+        acc[0][g][t] = _mm256_fmadd_ps(we, _mm256_broadcast_ss(x + t * xs + k), acc[0][g][t]);
+        acc[A - 1][g][t] = _mm256_fmadd_ps(wo, _mm256_broadcast_ss(x + t * xs + k + 1), acc[A - 1][g][t]);
+      }
+    }
+  }
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < T; ++t)
+      _mm256_storeu_ps(out[t] + 8 * g, A == 2 ? _mm256_add_ps(acc[0][g][t], acc[A - 1][g][t]) : acc[0][g][t]);
+}
+
+// --- packing ----------------------------------------------------------------
+
+// Code (0..15) of value k of a Q4_K block.
+inline int q4_k_code(const BlockQ4_K& blk, int k) {
+  const uint8_t q = blk.qs[32 * (k / 64) + k % 32];
+  return (k % 64) < 32 ? q & 0x0f : q >> 4;
+}
+// Low 4 and high 2 bits of value k of a Q6_K block.
+inline int q6_k_low(const BlockQ6_K& blk, int k) {
+  const int h = k / 128, q = (k % 128) / 32, l = k % 32;
+  const uint8_t v = blk.ql[64 * h + 32 * (q & 1) + l];
+  return q < 2 ? v & 0x0f : v >> 4;
+}
+inline int q6_k_high(const BlockQ6_K& blk, int k) {
+  const int h = k / 128, q = (k % 128) / 32, l = k % 32;
+  return (blk.qh[32 * h + l] >> (2 * q)) & 3;
+}
+
+void pack_group(DType dt, const uint8_t* src, size_t row, int64_t cols, uint8_t* dst) {
+  switch (dt) {
+    case DType::kQ8_0:
+      for (int64_t b = 0; b < cols / 32; ++b, dst += kQ8_0x8Bytes)
+        for (int r = 0; r < 8; ++r) {
+          const BlockQ8_0& blk = reinterpret_cast<const BlockQ8_0*>(src + r * row)[b];
+          std::memcpy(dst + 2 * r, &blk.d, 2);
+          for (int i = 0; i < 8; ++i) std::memcpy(dst + 16 + 32 * i + 4 * r, blk.qs + 4 * i, 4);
+        }
+      break;
+    case DType::kQ4_K:
+      for (int64_t b = 0; b < cols / 256; ++b, dst += kQ4_Kx8Bytes)
+        for (int r = 0; r < 8; ++r) {
+          const BlockQ4_K& blk = reinterpret_cast<const BlockQ4_K*>(src + r * row)[b];
+          std::memcpy(dst + 2 * r, &blk.d, 2);
+          std::memcpy(dst + 16 + 2 * r, &blk.dmin, 2);
+          for (int j = 0; j < 8; ++j)
+            q4_k_scale_min(blk.scales, j, dst + 32 + 8 * j + r, dst + 96 + 16 * (j / 2) + 2 * r + j % 2);
+          for (int j = 0; j < 8; ++j)
+            for (int i = 0; i < 4; ++i)
+              for (int e = 0; e < 4; ++e)
+                dst[160 + 128 * j + 32 * i + 4 * r + e] = static_cast<uint8_t>(
+                    q4_k_code(blk, 32 * j + 4 * i + e) | q4_k_code(blk, 32 * j + 16 + 4 * i + e) << 4);
+        }
+      break;
+    case DType::kQ6_K:
+      for (int64_t b = 0; b < cols / 256; ++b, dst += kQ6_Kx8Bytes)
+        for (int r = 0; r < 8; ++r) {
+          const BlockQ6_K& blk = reinterpret_cast<const BlockQ6_K*>(src + r * row)[b];
+          std::memcpy(dst + 2 * r, &blk.d, 2);
+          for (int s = 0; s < 16; ++s) dst[16 + 16 * (s / 2) + 2 * r + s % 2] = static_cast<uint8_t>(blk.scales[s]);
+          for (int u = 0; u < 16; ++u) {
+            uint8_t* q = dst + 144 + 96 * u + 4 * r;
+            for (int e = 0; e < 4; ++e) {
+              const int k = 16 * u + e;
+              q[e] = static_cast<uint8_t>(q6_k_low(blk, k) | q6_k_low(blk, k + 4) << 4);
+              q[32 + e] = static_cast<uint8_t>(q6_k_low(blk, k + 8) | q6_k_low(blk, k + 12) << 4);
+              q[64 + e] = static_cast<uint8_t>(q6_k_high(blk, k) | q6_k_high(blk, k + 4) << 2 |
+                                               q6_k_high(blk, k + 8) << 4 | q6_k_high(blk, k + 12) << 6);
+            }
+          }
+        }
+      break;
+    default:  // BF16
+      for (int64_t k = 0; k < cols; k += 2, dst += kBF16x8Bytes)
+        for (int r = 0; r < 8; ++r) std::memcpy(dst + 4 * r, src + r * row + 2 * k, 4);
+      break;
+  }
+}
+
+size_t group_bytes(DType dt, int64_t cols) {
+  switch (dt) {
+    case DType::kQ8_0: return cols / 32 * kQ8_0x8Bytes;
+    case DType::kQ4_K: return cols / 256 * kQ4_Kx8Bytes;
+    case DType::kQ6_K: return cols / 256 * kQ6_Kx8Bytes;
+    default: return cols / 2 * kBF16x8Bytes;
+  }
+}
+
+// --- driver ------------------------------------------------------------------
+
+// Runs tile(first group, groups (1 or G), token, tokens, out) over groups
+// [0, groups) x tokens [0, n), token chunks of `chunk` outermost in each
+// thread's share of the groups, and stores out (+ bias) into y.
+template <int G, class Tile>
+void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, const float* bias, float* y, ThreadPool& pool,
+                   Tile&& tile) {
+  const int64_t units = (groups + G - 1) / G;
+  pool.parallel_for(units, 1, [&](int64_t u0, int64_t u1) {
+    alignas(32) float out[kTokens][16];
+    for (int64_t c0 = 0; c0 < n; c0 += chunk) {
+      const int64_t c1 = std::min(n, c0 + chunk);
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t g = u * G;
+        const int gs = static_cast<int>(std::min<int64_t>(G, groups - g));
+        for (int64_t t = c0; t < c1; t += kTokens) {
+          const int toks = static_cast<int>(std::min<int64_t>(kTokens, c1 - t));
+          tile(g, gs, t, toks, out);
+          for (int i = 0; i < toks; ++i)
+            for (int k = 0; k < gs; ++k) {
+              float* dst = y + (t + i) * M + 8 * (g + k);
+              __m256 v = _mm256_load_ps(out[i] + 8 * k);
+              if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + 8 * (g + k)));
+              _mm256_storeu_ps(dst, v);
+            }
+        }
+      }
+    }
+  });
+}
+
+template <class Run>
+void dispatch_tokens(int toks, Run&& run) {
+  switch (toks) {
+    case 1: run.template operator()<1>(); break;
+    case 2: run.template operator()<2>(); break;
+    case 3: run.template operator()<3>(); break;
+    default: run.template operator()<4>(); break;
+  }
+}
+
+int64_t token_chunk(size_t act_bytes_per_token) {
+  const int64_t c = static_cast<int64_t>(kActCacheBytes / std::max<size_t>(1, act_bytes_per_token));
+  return std::max<int64_t>(kTokens, c / kTokens * kTokens);
+}
+
+}  // namespace
+
+bool supports_x8(DType dt, int64_t rows, int64_t cols) {
+  if (rows < 8) return false;
+  switch (dt) {
+    case DType::kQ8_0: case DType::kQ4_K: case DType::kQ6_K: return true;
+    case DType::kBF16: return cols % 8 == 0;
+    default: return false;
+  }
+}
+
+Result<PackedWeight> pack_x8(DType dtype, const void* data, int64_t rows, int64_t cols) {
+  const int64_t groups = rows / 8, tail = rows % 8;
+  const size_t row = row_bytes(dtype, cols), gb = group_bytes(dtype, cols);
+  const size_t bytes = static_cast<size_t>(groups) * gb + static_cast<size_t>(tail) * row;
+  std::shared_ptr<uint8_t> buf(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)), std::free);
+  if (!buf) return resource_exhausted("cannot allocate a repacked weight");
+  const uint8_t* src = static_cast<const uint8_t*>(data);
+  for (int64_t g = 0; g < groups; ++g) pack_group(dtype, src + g * 8 * row, row, cols, buf.get() + g * gb);
+  std::memcpy(buf.get() + groups * gb, src + groups * 8 * row, tail * row);
+  PackedWeight w;
+  w.dtype = dtype;
+  w.rows = rows;
+  w.cols = cols;
+  w.data = buf.get();
+  w.layout = kLayoutX8Avx2;
+  w.owned = buf;
+  w.bytes = bytes;
+  return w;
+}
+
+void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool) {
+  const int64_t K = w.cols, M = w.rows, groups = M / 8, tail = M % 8;
+  const uint8_t* base = static_cast<const uint8_t*>(w.data);
+  const size_t gb = group_bytes(w.dtype, K);
+
+  if (w.dtype == DType::kBF16) {
+    const int64_t chunk = token_chunk(static_cast<size_t>(K) * 4);
+    for_each_tile<2>(groups, n, M, chunk, bias, y, pool, [&](int64_t g, int gs, int64_t t, int toks, float out[][16]) {
+      dispatch_tokens(toks, [&]<int T>() {
+        if (gs == 2) tile_bf16x8<2, T>(base + g * gb, gb, x + t * K, K, K, out);
+        else tile_bf16x8<1, T>(base + g * gb, gb, x + t * K, K, K, out);
+      });
+    });
+  } else if (w.dtype == DType::kQ8_0) {
+    const int64_t nb = K / 32;
+    // Reused between calls; workers get a plain pointer (a lambda names a
+    // thread_local per executing thread).
+    static thread_local std::vector<ActQ8> act_buffer;
+    if (act_buffer.size() < static_cast<size_t>(n * nb)) act_buffer.resize(static_cast<size_t>(n * nb));
+    ActQ8* const act = act_buffer.data();
+    pool.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) quantize_act_q8(x + t * K, act + t * nb, nb);
+    });
+    const int64_t chunk = token_chunk(nb * sizeof(ActQ8));
+    for_each_tile<1>(groups, n, M, chunk, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, float out[][16]) {
+      dispatch_tokens(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, out); });
+    });
+  } else {
+    const int64_t nb = K / 256;
+    static thread_local std::vector<ActQ8K> act_buffer;
+    if (act_buffer.size() < static_cast<size_t>(n * nb)) act_buffer.resize(static_cast<size_t>(n * nb));
+    ActQ8K* const act = act_buffer.data();
+    pool.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) quantize_act_q8k(x + t * K, act + t * nb, nb);
+    });
+    const int64_t chunk = token_chunk(nb * sizeof(ActQ8K));
+    const bool q4 = w.dtype == DType::kQ4_K;
+    for_each_tile<1>(groups, n, M, chunk, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, float out[][16]) {
+      dispatch_tokens(toks, [&]<int T>() {
+        if (q4) tile_q4_kx8<T>(base + g * gb, act + t * nb, nb, nb, out);
+        else tile_q6_kx8<T>(base + g * gb, act + t * nb, nb, nb, out);
+      });
+    });
+  }
+
+  if (tail > 0) {  // the last rows, in the GGUF layout, through the plain kernels
+    PackedWeight rest;
+    rest.dtype = w.dtype;
+    rest.rows = tail;
+    rest.cols = K;
+    rest.data = base + groups * gb;
+    rest.bytes = tail * row_bytes(w.dtype, K);
+    std::vector<float> yt(static_cast<size_t>(n * tail));
+    avx2::matmul(rest, x, n, bias ? bias + groups * 8 : nullptr, yt.data(), pool);
+    for (int64_t t = 0; t < n; ++t) std::copy_n(yt.data() + t * tail, tail, y + t * M + groups * 8);
+  }
+}
+
+}  // namespace ember::kernels::avx2

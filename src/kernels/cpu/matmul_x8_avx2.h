@@ -1,0 +1,63 @@
+// AVX2 kernels on weights repacked at load with 8 rows interleaved, so that
+// each 32-bit lane of a vector belongs to one output row: a 32-byte load holds
+// 4 consecutive values of each of 8 rows, a broadcast of 4 activation bytes
+// meets it in one maddubs, and the per-row scales multiply 8 outputs at once
+// (no horizontal sums, no scalar scale products). Formats, per group of 8
+// rows (g) and block (b), streamed front to back:
+//   Q8_0x8  per 32 values, 272 bytes (GGUF: 8 x 34):
+//           d[8] f16 | qs[8 quads][8 rows][4]
+//   Q4_Kx8  per 256 values, 1184 bytes (GGUF: 8 x 144):
+//           d[8], dmin[8] f16 | scales[8 sub][8 rows] u8 | mins[4 pairs][8 rows][2] u8
+//           | per sub-block j of 32 values, 4 x 32 bytes: load i, byte 4r + e:
+//             low nibble = value 32j + 4i + e of row r, high = value 32j + 16 + 4i + e
+//   Q6_Kx8  per 256 values, 1680 bytes (GGUF: 8 x 210):
+//           d[8] f16 | scales[8 pairs][8 rows][2] i8
+//           | per unit u of 16 values, 96 bytes: A, B, H (32 bytes each), byte 4r + e:
+//             A low/high nibble = low 4 bits of value 16u + e / 16u + 4 + e,
+//             B low/high nibble = of 16u + 8 + e / 16u + 12 + e,
+//             H bits 2i..2i+1 = high 2 bits of value 16u + 4i + e
+//   BF16x8  per 2 values, 32 bytes: [8 rows][2] bf16
+// Rows past the last whole group follow in the GGUF layout (plain kernels).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace ember::kernels::avx2 {
+
+constexpr size_t kQ8_0x8Bytes = 16 + 256;
+constexpr size_t kQ4_Kx8Bytes = 16 + 16 + 64 + 64 + 1024;
+constexpr size_t kQ6_Kx8Bytes = 16 + 128 + 16 * 96;
+constexpr size_t kBF16x8Bytes = 32;
+
+// Activations for Q8_0 weights: one block of 32 (scale rounded through f16,
+// as llama.cpp stores it).
+struct ActQ8 {
+  float d;
+  int8_t qs[32];
+};
+
+// Activations for Q4_K / Q6_K weights: Q8_K (256 values) with its sums per
+// 16 values and per 32 (for the Q4_K mins).
+struct ActQ8K {
+  float d;
+  int16_t bsums[16];
+  int16_t sums[8];
+  int8_t qs[256];
+};
+
+// Tiles: 8 rows (one group) x T tokens, over nb blocks; token t's blocks
+// start at x + t * xs. out[t][r] receives the dot products.
+template <int T>
+void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]);
+template <int T>
+void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]);
+
+inline __m256i bcast32(const void* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+}  // namespace ember::kernels::avx2
