@@ -1,6 +1,7 @@
 #include "chat/chat_template.h"
 
 #include <fstream>
+#include <new>
 #include <sstream>
 
 #include "chat/text_ops.h"
@@ -77,6 +78,16 @@ Result<ChatTemplate> ChatTemplate::create(std::string source, const TemplateOpti
 }
 
 Result<std::string> ChatTemplate::render(const ChatRenderInput& input, const RenderOptions& options) const {
+  try {
+    return render_impl(input, options);
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted("chat template: out of memory while rendering");
+  } catch (const std::exception& e) {
+    return internal_error(std::string("chat template: unexpected failure: ") + e.what());
+  }
+}
+
+Result<std::string> ChatTemplate::render_impl(const ChatRenderInput& input, const RenderOptions& options) const {
   if (!input.messages.is_array()) return invalid_argument("chat template: messages must be a JSON array");
   if (!input.extra.is_object() && !input.extra.is_null()) {
     return invalid_argument("chat template: chat_template_kwargs must be a JSON object");

@@ -60,6 +60,7 @@ class ChatTemplate {
   bool expects_content_parts() const { return content_parts_; }
 
  private:
+  Result<std::string> render_impl(const ChatRenderInput& input, const RenderOptions& options) const;
   ChatTemplate(Template t, std::string source, bool parts)
       : template_(std::move(t)), source_(std::move(source)), content_parts_(parts) {}
 

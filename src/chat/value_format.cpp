@@ -15,6 +15,12 @@ void check_depth(int depth) {
   if (depth > kMaxValueDepth) throw_limit("value nested more than " + std::to_string(kMaxValueDepth) + " deep");
 }
 
+void check_size(const std::string& out) {
+  if (out.size() > kMaxFormattedBytes) {
+    throw_limit("value formats to more than " + std::to_string(kMaxFormattedBytes >> 20) + " MiB");
+  }
+}
+
 void append_hex(std::string& out, uint32_t v, int digits) {
   static const char* kHex = "0123456789abcdef";
   for (int k = digits - 1; k >= 0; --k) out.push_back(kHex[(v >> (4 * k)) & 0xF]);
@@ -75,6 +81,7 @@ struct JsonWriter {
   void newline(int level) {
     out.push_back('\n');
     for (int k = 0; k < level; ++k) out += *style.indent;
+    check_size(out);
   }
 
   std::string key_string(const Value& k) {
@@ -96,7 +103,10 @@ struct JsonWriter {
       case ValueKind::kBool: out += v.as_bool() ? "true" : "false"; return;
       case ValueKind::kInt: out += std::to_string(v.as_int()); return;
       case ValueKind::kFloat: out += json_float(v.as_float()); return;
-      case ValueKind::kString: append_json_string(out, v.as_string(), style.ensure_ascii); return;
+      case ValueKind::kString:
+        append_json_string(out, v.as_string(), style.ensure_ascii);
+        check_size(out);
+        return;
       case ValueKind::kList: {
         const auto& items = v.as_list()->items;
         if (items.empty()) {
@@ -272,6 +282,7 @@ std::string python_repr(const Value& v, int depth) {
       for (size_t k = 0; k < l->items.size(); ++k) {
         if (k > 0) out += ", ";
         out += python_repr(l->items[k], depth + 1);
+        check_size(out);
       }
       if (l->is_tuple && l->items.size() == 1) out += ",";
       out += l->is_tuple ? ")" : "]";
@@ -286,6 +297,7 @@ std::string python_repr(const Value& v, int depth) {
         out += python_repr(k, depth + 1);
         out += ": ";
         out += python_repr(val, depth + 1);
+        check_size(out);
       }
       out += "}";
       return out;

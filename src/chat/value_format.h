@@ -12,6 +12,9 @@ namespace ember::chat {
 
 // Nesting deeper than this in repr/json/equality is an error (also stops cycles).
 inline constexpr int kMaxValueDepth = 256;
+// repr() / json_dumps() results longer than this are an error: a list holding
+// one big string many times must not be expanded without bound.
+inline constexpr size_t kMaxFormattedBytes = 64u << 20;
 
 std::string format_float(double f);
 std::string html_escape(const std::string& s);  // markupsafe.escape: & < > " '            // Python repr(float)

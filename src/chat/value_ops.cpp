@@ -1,5 +1,6 @@
 #include "chat/value_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -313,12 +314,16 @@ std::string percent_format(Evaluator& ev, const std::string& format, const Value
     }
     std::string spec = "%";
     while (i < format.size() && std::string_view("-+ #0").find(format[i]) != std::string_view::npos) spec += format[i++];
-    while (i < format.size() && format[i] >= '0' && format[i] <= '9') spec += format[i++];
+    // Width and precision: at most 4 digits, so snprintf never pads for long.
+    size_t digits = 0;
+    while (i < format.size() && format[i] >= '0' && format[i] <= '9') spec += format[i++], ++digits;
     if (i < format.size() && format[i] == '.') {
       spec += format[i++];
-      while (i < format.size() && format[i] >= '0' && format[i] <= '9') spec += format[i++];
+      size_t prec = 0;
+      while (i < format.size() && format[i] >= '0' && format[i] <= '9') spec += format[i++], ++prec;
+      digits = std::max(digits, prec);
     }
-    if (spec.size() > 12) throw_error("format spec too long");
+    if (digits > 4 || spec.size() > 12) throw_unsupported("format width or precision too large");
     if (i >= format.size()) throw_error("incomplete format");
     char type = format[i];
     if (type == '%') {

@@ -152,6 +152,12 @@ TEST(JinjaErrorTest, OutputAndStringBlowUpsFail) {
   EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
   s = render_error("{{ '%999999999999s' % 'x' }}");
   EXPECT_FALSE(s.ok());
+  EXPECT_EQ(render_error("{{ '%2000000000s' % 'x' }}").code(), StatusCode::kUnsupported);
+  // One 1 MB string repeated in a list: printing it would be 100 MB.
+  s = render_error("{% set s = 'x' * 1000000 %}{% set l = [s] * 100 %}{{ l | length }}{{ l }}");
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  s = render_error("{% set s = 'x' * 1000000 %}{{ ([s] * 100) | tojson }}");
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
 
   options = RenderOptions();
   options.limits.max_memory_bytes = 16 << 20;
