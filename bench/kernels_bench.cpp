@@ -1,9 +1,11 @@
 // Matmul throughput at the shapes of DeepSeek-R1-Distill-Qwen-1.5B, for each
 // weight type, at decode (n = 1) and prefill (n = 512) sizes, on the active
-// ISA (EMBER_ISA overrides). Counters: weight GB/s and GMAC/s.
+// ISA (EMBER_ISA overrides), on 2 threads (EMBER_BENCH_THREADS overrides).
+// Counters: weight GB/s and GMAC/s.
 //   build/bench/kernels_bench --benchmark_filter=q8_0
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -43,10 +45,17 @@ void BM_Matmul(benchmark::State& state, DType dt) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Threads: 2, or EMBER_BENCH_THREADS (1 gives per-core figures on a busy machine).
+int64_t bench_threads() {
+  const char* s = std::getenv("EMBER_BENCH_THREADS");
+  return s && std::atoi(s) > 0 ? std::atoi(s) : 2;
+}
+
 void shapes(benchmark::internal::Benchmark* b) {
+  const int64_t th = bench_threads();
   for (int64_t n : {1, 512})
-    for (auto [r, c] : {std::pair<int64_t, int64_t>{1536, 1536}, {8960, 1536}, {1536, 8960}}) b->Args({r, c, n, 2});
-  b->Args({151936, 1536, 1, 2});
+    for (auto [r, c] : {std::pair<int64_t, int64_t>{1536, 1536}, {8960, 1536}, {1536, 8960}}) b->Args({r, c, n, th});
+  b->Args({151936, 1536, 1, th});
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 

@@ -232,6 +232,8 @@ void run_dtype(DType dt, const std::vector<int64_t>& cols_list) {
 TEST(Matmul, F32) { run_dtype(DType::kF32, {8, 64, 136}); }
 TEST(Matmul, F16) { run_dtype(DType::kF16, {8, 64, 136}); }
 TEST(Matmul, BF16) { run_dtype(DType::kBF16, {8, 64, 136}); }
+// Rows longer than the AVX2 BF16 kernel's K-block (512), with a partial last one.
+TEST(Matmul, BF16LongRows) { run_dtype(DType::kBF16, {1288}); }
 TEST(Matmul, Q8_0) { run_dtype(DType::kQ8_0, {32, 96, 288}); }
 TEST(Matmul, Q4_0) { run_dtype(DType::kQ4_0, {32, 96, 288}); }
 TEST(Matmul, Q4_K) { run_dtype(DType::kQ4_K, {256, 768}); }

@@ -50,6 +50,7 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
           const __m256i c = _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast32(xq + 4)),
                                              _mm256_maddubs_epi16(w3, bcast32(xq + 20)));
           sum[t] = _mm256_add_epi16(sum[t], _mm256_add_epi16(a, c));
+          keep(sum[t]);
         }
       }
       for (int t = 0; t < T; ++t) iacc[t] = _mm256_add_epi32(iacc[t], _mm256_madd_epi16(sum[t], sc));
@@ -106,6 +107,7 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
           const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast32(xq + 8)),
                                                _mm256_maddubs_epi16(w3, bcast32(xq + 12)));
           iacc[t] = _mm256_add_epi32(iacc[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
+          keep(iacc[t]);
         }
       }
       // codes are value + 32: subtract 32 (s_2p bsum_2p + s_2p+1 bsum_2p+1)

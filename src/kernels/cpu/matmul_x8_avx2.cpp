@@ -19,8 +19,11 @@
 namespace ember::kernels::avx2 {
 namespace {
 
-constexpr int kTokens = 4;                    // tokens per tile
+constexpr int kTokens = 4;                    // tokens per tile (int8 kernels)
+constexpr int kMaxTokens = 5;                 // tokens per tile (BF16: 10 accumulators hide the FMA latency)
 constexpr size_t kActCacheBytes = 160 << 10;  // activations of a token chunk, kept in L2
+constexpr int64_t kMaxChunk = 64;              // tokens per chunk at most
+constexpr int64_t kBF16KBlock = 512;           // BF16 values per K-block (even; 16 KiB per group pair)
 
 inline float hmax(__m256 v) {
   __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -102,12 +105,16 @@ void tile_q8_0x8(const uint8_t* group, const ActQ8* x, int64_t xs, int64_t nb, f
     _mm_prefetch(reinterpret_cast<const char*>(p + 4 * kQ8_0x8Bytes), _MM_HINT_T0);
     __m256i iacc[T];
     for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
-    for (int i = 0; i < 8; ++i) {
-      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * i));
-      const __m256i aw = _mm256_sign_epi8(w, w);
+    for (int i = 0; i < 8; i += 2) {
+      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * i));
+      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 48 + 32 * i));
+      const __m256i aw0 = _mm256_sign_epi8(w0, w0), aw1 = _mm256_sign_epi8(w1, w1);
       for (int t = 0; t < T; ++t) {
-        const __m256i xv = _mm256_sign_epi8(bcast32(x[t * xs + b].qs + 4 * i), w);
-        iacc[t] = _mm256_add_epi32(iacc[t], _mm256_madd_epi16(_mm256_maddubs_epi16(aw, xv), ones));
+        const int8_t* xq = x[t * xs + b].qs + 4 * i;
+        const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(aw0, _mm256_sign_epi8(bcast32(xq), w0)), ones);
+        const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(aw1, _mm256_sign_epi8(bcast32(xq + 4), w1)), ones);
+        iacc[t] = _mm256_add_epi32(iacc[t], _mm256_add_epi32(p0, p1));
+        keep(iacc[t]);
       }
     }
     const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
@@ -130,14 +137,21 @@ void tile_bf16x8(const uint8_t* group, size_t group_bytes, const float* x, int64
       for (int t = 0; t < T; ++t) acc[a][g][t] = _mm256_setzero_ps();
   const __m256i hi = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
   for (int64_t k = 0; k < K; k += 2) {
-    for (int g = 0; g < G; ++g) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + g * group_bytes + 16 * k));
-      const __m256 we = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
-      const __m256 wo = _mm256_castsi256_ps(_mm256_and_si256(v, hi));
-      for (int t = 0; t < T; ++t) {
-        acc[0][g][t] = _mm256_fmadd_ps(we, _mm256_broadcast_ss(x + t * xs + k), acc[0][g][t]);
-        acc[A - 1][g][t] = _mm256_fmadd_ps(wo, _mm256_broadcast_ss(x + t * xs + k + 1), acc[A - 1][g][t]);
-      }
+    // each broadcast feeds all G groups
+    __m256 wv[G];
+    for (int g = 0; g < G; ++g)
+      wv[g] = _mm256_castsi256_ps(_mm256_slli_epi32(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + g * group_bytes + 16 * k)), 16));
+    for (int t = 0; t < T; ++t) {
+      const __m256 xv = _mm256_broadcast_ss(x + t * xs + k);
+      for (int g = 0; g < G; ++g) acc[0][g][t] = _mm256_fmadd_ps(wv[g], xv, acc[0][g][t]);
+    }
+    for (int g = 0; g < G; ++g)
+      wv[g] = _mm256_castsi256_ps(_mm256_and_si256(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + g * group_bytes + 16 * k)), hi));
+    for (int t = 0; t < T; ++t) {
+      const __m256 xv = _mm256_broadcast_ss(x + t * xs + k + 1);
+      for (int g = 0; g < G; ++g) acc[A - 1][g][t] = _mm256_fmadd_ps(wv[g], xv, acc[A - 1][g][t]);
     }
   }
   for (int g = 0; g < G; ++g)
@@ -224,49 +238,57 @@ size_t group_bytes(DType dt, int64_t cols) {
 
 // --- driver ------------------------------------------------------------------
 
-// Runs tile(first group, groups (1 or G), token, tokens, out) over groups
-// [0, groups) x tokens [0, n), token chunks of `chunk` outermost in each
-// thread's share of the groups, and stores out (+ bias) into y.
-template <int G, class Tile>
-void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, const float* bias, float* y, ThreadPool& pool,
-                   Tile&& tile) {
+// Runs tile(first group, groups (1 or G), token, tokens, K-block, out) over
+// groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks); in each
+// thread's share of the groups, token chunks of `chunk` outermost, then
+// K-blocks, so a chunk's activations for one K-block stay in L2 while the
+// weights stream. Stores out (+ bias) into y for the first K-block, adds it
+// for the others.
+template <int G, int TT, class Tile>
+void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t kblocks, const float* bias, float* y,
+                   ThreadPool& pool, Tile&& tile) {
   const int64_t units = (groups + G - 1) / G;
   pool.parallel_for(units, 1, [&](int64_t u0, int64_t u1) {
-    alignas(32) float out[kTokens][16];
+    alignas(32) float out[kMaxTokens][16];
     for (int64_t c0 = 0; c0 < n; c0 += chunk) {
       const int64_t c1 = std::min(n, c0 + chunk);
-      for (int64_t u = u0; u < u1; ++u) {
-        const int64_t g = u * G;
-        const int gs = static_cast<int>(std::min<int64_t>(G, groups - g));
-        for (int64_t t = c0; t < c1; t += kTokens) {
-          const int toks = static_cast<int>(std::min<int64_t>(kTokens, c1 - t));
-          tile(g, gs, t, toks, out);
-          for (int i = 0; i < toks; ++i)
-            for (int k = 0; k < gs; ++k) {
-              float* dst = y + (t + i) * M + 8 * (g + k);
-              __m256 v = _mm256_load_ps(out[i] + 8 * k);
-              if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + 8 * (g + k)));
-              _mm256_storeu_ps(dst, v);
-            }
+      for (int64_t kb = 0; kb < kblocks; ++kb) {
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t g = u * G;
+          const int gs = static_cast<int>(std::min<int64_t>(G, groups - g));
+          for (int64_t t = c0; t < c1; t += TT) {
+            const int toks = static_cast<int>(std::min<int64_t>(TT, c1 - t));
+            tile(g, gs, t, toks, kb, out);
+            for (int i = 0; i < toks; ++i)
+              for (int k = 0; k < gs; ++k) {
+                float* dst = y + (t + i) * M + 8 * (g + k);
+                __m256 v = _mm256_load_ps(out[i] + 8 * k);
+                if (kb > 0) v = _mm256_add_ps(v, _mm256_loadu_ps(dst));
+                else if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + 8 * (g + k)));
+                _mm256_storeu_ps(dst, v);
+              }
+          }
         }
       }
     }
   });
 }
 
-template <class Run>
+template <int TT, class Run>
 void dispatch_tokens(int toks, Run&& run) {
   switch (toks) {
     case 1: run.template operator()<1>(); break;
     case 2: run.template operator()<2>(); break;
     case 3: run.template operator()<3>(); break;
-    default: run.template operator()<4>(); break;
+    case 4: run.template operator()<4>(); break;
+    case 5: if constexpr (TT >= 5) run.template operator()<5>(); break;
+    default: if constexpr (TT >= 6) run.template operator()<6>(); break;
   }
 }
 
-int64_t token_chunk(size_t act_bytes_per_token) {
-  const int64_t c = static_cast<int64_t>(kActCacheBytes / std::max<size_t>(1, act_bytes_per_token));
-  return std::max<int64_t>(kTokens, c / kTokens * kTokens);
+int64_t token_chunk(size_t act_bytes_per_token, int64_t tile_tokens) {
+  const int64_t c = std::min<int64_t>(kMaxChunk, kActCacheBytes / std::max<size_t>(1, act_bytes_per_token));
+  return std::max<int64_t>(tile_tokens, c / tile_tokens * tile_tokens);
 }
 
 }  // namespace
@@ -306,11 +328,16 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
   const size_t gb = group_bytes(w.dtype, K);
 
   if (w.dtype == DType::kBF16) {
-    const int64_t chunk = token_chunk(static_cast<size_t>(K) * 4);
-    for_each_tile<2>(groups, n, M, chunk, bias, y, pool, [&](int64_t g, int gs, int64_t t, int toks, float out[][16]) {
-      dispatch_tokens(toks, [&]<int T>() {
-        if (gs == 2) tile_bf16x8<2, T>(base + g * gb, gb, x + t * K, K, K, out);
-        else tile_bf16x8<1, T>(base + g * gb, gb, x + t * K, K, K, out);
+    const int64_t kc = std::min<int64_t>(K, kBF16KBlock), kblocks = (K + kc - 1) / kc;
+    const int64_t chunk = token_chunk(static_cast<size_t>(kc) * 4, kMaxTokens);
+    for_each_tile<2, kMaxTokens>(groups, n, M, chunk, kblocks, bias, y, pool,
+                                 [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, float out[][16]) {
+      const int64_t k0 = kb * kc, kn = std::min(kc, K - k0);
+      const uint8_t* wg = base + g * gb + k0 * 16;
+      const float* xt = x + t * K + k0;
+      dispatch_tokens<kMaxTokens>(toks, [&]<int T>() {
+        if (gs == 2) tile_bf16x8<2, T>(wg, gb, xt, K, kn, out);
+        else tile_bf16x8<1, T>(wg, gb, xt, K, kn, out);
       });
     });
   } else if (w.dtype == DType::kQ8_0) {
@@ -323,9 +350,9 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     pool.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) quantize_act_q8(x + t * K, act + t * nb, nb);
     });
-    const int64_t chunk = token_chunk(nb * sizeof(ActQ8));
-    for_each_tile<1>(groups, n, M, chunk, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, float out[][16]) {
-      dispatch_tokens(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, out); });
+    const int64_t chunk = token_chunk(nb * sizeof(ActQ8), kTokens);
+    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, int64_t, float out[][16]) {
+      dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, out); });
     });
   } else {
     const int64_t nb = K / 256;
@@ -335,10 +362,10 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     pool.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) quantize_act_q8k(x + t * K, act + t * nb, nb);
     });
-    const int64_t chunk = token_chunk(nb * sizeof(ActQ8K));
+    const int64_t chunk = token_chunk(nb * sizeof(ActQ8K), kTokens);
     const bool q4 = w.dtype == DType::kQ4_K;
-    for_each_tile<1>(groups, n, M, chunk, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, float out[][16]) {
-      dispatch_tokens(toks, [&]<int T>() {
+    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, int64_t, float out[][16]) {
+      dispatch_tokens<kTokens>(toks, [&]<int T>() {
         if (q4) tile_q4_kx8<T>(base + g * gb, act + t * nb, nb, nb, out);
         else tile_q6_kx8<T>(base + g * gb, act + t * nb, nb, nb, out);
       });

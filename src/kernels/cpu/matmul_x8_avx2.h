@@ -60,4 +60,9 @@ inline __m256i bcast32(const void* p) {
   return _mm256_set1_epi32(v);
 }
 
+// Pins v to a register at this point: keeps the compiler (GCC's
+// reassociation) from computing every product of a tile before adding any,
+// which spills most of them.
+inline void keep(__m256i& v) { __asm__("" : "+x"(v)); }
+
 }  // namespace ember::kernels::avx2
