@@ -14,14 +14,6 @@ std::unique_ptr<T> at_token(const Token& t, Args&&... args) {
   return n;
 }
 
-template <class T, class... Args>
-std::unique_ptr<T> at_node(const Node& at, Args&&... args) {
-  auto n = std::make_unique<T>(std::forward<Args>(args)...);
-  n->line = at.line;
-  n->column = at.column;
-  return n;
-}
-
 std::string join_tags(const std::vector<std::string_view>& tags) {
   std::string out;
   for (size_t k = 0; k < tags.size(); ++k) {

@@ -10,6 +10,15 @@
 // Errors (syntax, unknown filter, type errors, raise_exception, limits) come
 // back as a Status whose message names the template line:
 // "chat template line 3, column 7: unknown filter 'foo'".
+//
+// Not supported: ints beyond 64 bits (overflow is a kUnsupported error);
+// include / extends / import (kUnsupported); the filters wordwrap, urlize,
+// urlencode, xmlattr, filesizeformat, random; format specs in str.format;
+// \N{...} escapes. Case mapping knows Latin, Greek, Cyrillic, Armenian,
+// Georgian and fullwidth letters. Deliberate differences from jinja2's
+// sandbox: list.append works, map/select/... return lists (not generators),
+// and builtin objects (methods, range(), dict views) print differently.
+// {% generation %} renders its body; {% block %} renders in place.
 #pragma once
 
 #include <memory>
