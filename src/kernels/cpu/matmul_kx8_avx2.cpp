@@ -22,6 +22,7 @@ inline __m256i load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_ca
 template <int T>
 void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]) {
   __m256 facc[T];
+  #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   // 8 row scales (bytes 0..7) -> int16 pairs [s_r, s_r] per 32-bit lane r
@@ -31,18 +32,23 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
     const uint8_t* p = group + b * kQ4_Kx8Bytes;
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ4_Kx8Bytes), _MM_HINT_T0);
     __m256i iacc[T];
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
+    #pragma GCC unroll 16
     for (int j = 0; j < 8; ++j) {
       int64_t sv;
       __builtin_memcpy(&sv, p + 32 + 8 * j, 8);
       const __m256i sc = _mm256_shuffle_epi8(_mm256_set1_epi64x(sv), dup);
       const uint8_t* q = p + 160 + 128 * j;
       __m256i sum[T];
+      #pragma GCC unroll 16
       for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
+      #pragma GCC unroll 16
       for (int h = 0; h < 2; ++h) {
         const __m256i q0 = load(q + 64 * h), q1 = load(q + 64 * h + 32);
         const __m256i w0 = _mm256_and_si256(q0, m4), w1 = _mm256_and_si256(_mm256_srli_epi16(q0, 4), m4);
         const __m256i w2 = _mm256_and_si256(q1, m4), w3 = _mm256_and_si256(_mm256_srli_epi16(q1, 4), m4);
+        #pragma GCC unroll 16
         for (int t = 0; t < T; ++t) {
           const int8_t* xq = x[t * xs + b].qs + 32 * j + 8 * h;
           const __m256i a = _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast32(xq)),
@@ -53,12 +59,15 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
           keep(sum[t]);
         }
       }
+      #pragma GCC unroll 16
       for (int t = 0; t < T; ++t) iacc[t] = _mm256_add_epi32(iacc[t], _mm256_madd_epi16(sum[t], sc));
     }
     const __m256 d = load_f16x8(p), dmin = load_f16x8(p + 16);
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
       const ActQ8K& a = x[t * xs + b];
       __m256i msum = _mm256_setzero_si256();
+      #pragma GCC unroll 16
       for (int k = 0; k < 4; ++k) {
         const __m256i mins = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 96 + 16 * k)));
         msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins, bcast32(a.sums + 2 * k)));
@@ -68,12 +77,14 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
       facc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, ad), facc[t]);
     }
   }
+  #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(out[t], facc[t]);
 }
 
 template <int T>
 void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]) {
   __m256 facc[T];
+  #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
   // int16 pairs [s_2p, s_2p+1] per row -> [s_2p, s_2p] and [s_2p+1, s_2p+1]
@@ -86,10 +97,13 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
     __m256i iacc[T];
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
+    #pragma GCC unroll 16
     for (int pp = 0; pp < 8; ++pp) {
       const __m256i scp = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 + 16 * pp)));
       const __m256i scp32 = _mm256_slli_epi16(scp, 5);  // 32 s: |.| <= 4096
+      #pragma GCC unroll 16
       for (int uu = 0; uu < 2; ++uu) {
         const __m256i sc = _mm256_shuffle_epi8(scp, uu ? dup_hi : dup_lo);
         const uint8_t* q = p + 144 + 96 * (2 * pp + uu);
@@ -100,6 +114,7 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
         const __m256i w2 = _mm256_or_si256(_mm256_and_si256(B, m4), _mm256_and_si256(H, m30));
         const __m256i w3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(B, 4), m4),
                                            _mm256_and_si256(_mm256_srli_epi16(H, 2), m30));
+        #pragma GCC unroll 16
         for (int t = 0; t < T; ++t) {
           const int8_t* xq = x[t * xs + b].qs + 32 * pp + 16 * uu;
           const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast32(xq)),
@@ -111,13 +126,16 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
         }
       }
       // codes are value + 32: subtract 32 (s_2p bsum_2p + s_2p+1 bsum_2p+1)
+      #pragma GCC unroll 16
       for (int t = 0; t < T; ++t)
         iacc[t] = _mm256_sub_epi32(iacc[t], _mm256_madd_epi16(scp32, bcast32(x[t * xs + b].bsums + 2 * pp)));
     }
     const __m256 d = load_f16x8(p);
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t)
       facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[t]), _mm256_mul_ps(d, _mm256_set1_ps(x[t * xs + b].d)), facc[t]);
   }
+  #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(out[t], facc[t]);
 }
 

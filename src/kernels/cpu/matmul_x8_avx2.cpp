@@ -98,17 +98,21 @@ void quantize_act_q8k(const float* x, ActQ8K* out, int64_t nb) {
 template <int T>
 void tile_q8_0x8(const uint8_t* group, const ActQ8* x, int64_t xs, int64_t nb, float out[][16]) {
   __m256 facc[T];
+  #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ8_0x8Bytes;
     _mm_prefetch(reinterpret_cast<const char*>(p + 4 * kQ8_0x8Bytes), _MM_HINT_T0);
     __m256i iacc[T];
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
+    #pragma GCC unroll 16
     for (int i = 0; i < 8; i += 2) {
       const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * i));
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 48 + 32 * i));
       const __m256i aw0 = _mm256_sign_epi8(w0, w0), aw1 = _mm256_sign_epi8(w1, w1);
+      #pragma GCC unroll 16
       for (int t = 0; t < T; ++t) {
         const int8_t* xq = x[t * xs + b].qs + 4 * i;
         const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(aw0, _mm256_sign_epi8(bcast32(xq), w0)), ones);
@@ -118,9 +122,11 @@ void tile_q8_0x8(const uint8_t* group, const ActQ8* x, int64_t xs, int64_t nb, f
       }
     }
     const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t)
       facc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[t]), _mm256_mul_ps(d, _mm256_set1_ps(x[t * xs + b].d)), facc[t]);
   }
+  #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(out[t], facc[t]);
 }
 
@@ -132,29 +138,40 @@ template <int G, int T>
 void tile_bf16x8(const uint8_t* group, size_t group_bytes, const float* x, int64_t xs, int64_t K, float out[][16]) {
   constexpr int A = T == 1 ? 2 : 1;
   __m256 acc[A][G][T];
+  #pragma GCC unroll 16
   for (int a = 0; a < A; ++a)
+    #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)
+      #pragma GCC unroll 16
       for (int t = 0; t < T; ++t) acc[a][g][t] = _mm256_setzero_ps();
   const __m256i hi = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
   for (int64_t k = 0; k < K; k += 2) {
     // each broadcast feeds all G groups
     __m256 wv[G];
+    #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)
       wv[g] = _mm256_castsi256_ps(_mm256_slli_epi32(
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + g * group_bytes + 16 * k)), 16));
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
       const __m256 xv = _mm256_broadcast_ss(x + t * xs + k);
+      #pragma GCC unroll 16
       for (int g = 0; g < G; ++g) acc[0][g][t] = _mm256_fmadd_ps(wv[g], xv, acc[0][g][t]);
     }
+    #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)
       wv[g] = _mm256_castsi256_ps(_mm256_and_si256(
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + g * group_bytes + 16 * k)), hi));
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
       const __m256 xv = _mm256_broadcast_ss(x + t * xs + k + 1);
+      #pragma GCC unroll 16
       for (int g = 0; g < G; ++g) acc[A - 1][g][t] = _mm256_fmadd_ps(wv[g], xv, acc[A - 1][g][t]);
     }
   }
+  #pragma GCC unroll 16
   for (int g = 0; g < G; ++g)
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t)
       _mm256_storeu_ps(out[t] + 8 * g, A == 2 ? _mm256_add_ps(acc[0][g][t], acc[A - 1][g][t]) : acc[0][g][t]);
 }
