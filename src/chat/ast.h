@@ -199,8 +199,16 @@ struct IfStmt : Stmt {
   Body else_body;
 };
 
+// Frames (loop bodies, macros, with/set/filter bodies, the template itself)
+// list the names that start out undefined there, as jinja2 decides at
+// compile time: a name whose first use at that level is an unconditional
+// {% set %} and that no enclosing frame uses (see ScopeAnalysis).
+using FrameLocals = std::vector<std::string>;
+
 struct ForStmt : Stmt {
   ForStmt() : Stmt(StmtKind::kFor) {}
+  FrameLocals locals;       // of each iteration's frame
+  FrameLocals else_locals;  // of the else body's frame
   Target target;
   ExprPtr iter;
   ExprPtr filter;  // for x in xs if cond
@@ -217,6 +225,7 @@ struct SetStmt : Stmt {
 
 struct SetBlockStmt : Stmt {
   SetBlockStmt() : Stmt(StmtKind::kSetBlock) {}
+  FrameLocals locals;
   Target target;
   ExprPtr filter;  // FilterExpr chain with a null innermost input, or null
   Body body;
@@ -229,6 +238,7 @@ struct MacroParam {
 
 struct MacroStmt : Stmt {
   MacroStmt() : Stmt(StmtKind::kMacro) {}
+  FrameLocals locals;
   std::string name;
   std::vector<MacroParam> params;
   Body body;
@@ -242,12 +252,14 @@ struct CallBlockStmt : Stmt {
 
 struct FilterBlockStmt : Stmt {
   FilterBlockStmt() : Stmt(StmtKind::kFilterBlock) {}
+  FrameLocals locals;
   ExprPtr filter;
   Body body;
 };
 
 struct WithStmt : Stmt {
   WithStmt() : Stmt(StmtKind::kWith) {}
+  FrameLocals locals;
   std::vector<std::pair<Target, ExprPtr>> assignments;
   Body body;
 };
@@ -255,7 +267,9 @@ struct WithStmt : Stmt {
 struct ScopeStmt : Stmt {
   ScopeStmt() : Stmt(StmtKind::kScope) {}
   Body body;
-  ExprPtr autoescape;  // {% autoescape expr %}: HTML-escape printed values inside
+  ExprPtr autoescape;      // {% autoescape expr %}: HTML-escape printed values inside
+  bool new_frame = false;  // {% autoescape %} / {% generation %}: sets inside stay inside
+  FrameLocals locals;
 };
 
 struct SimpleStmt : Stmt {  // break / continue

@@ -70,7 +70,19 @@ void Evaluator::write(std::string_view text) {
   out_->append(text);
 }
 
-std::string Evaluator::render(const Body& body) {
+void Evaluator::declare_locals(Scope* s, const FrameLocals& names) {
+  for (const std::string& name : names) s->set(name, Value::undefined("'" + name + "' is undefined"));
+}
+
+std::string Evaluator::capture_in_frame(const Body& body, const FrameLocals& locals) {
+  Scope* inner = new_scope(scope_);
+  declare_locals(inner, locals);
+  ScopeGuard guard(*this, inner);
+  return capture(body);
+}
+
+std::string Evaluator::render(const Body& body, const FrameLocals& locals) {
+  declare_locals(scope_, locals);
   std::string out;
   out_ = &out;
   exec_body(body);
@@ -140,7 +152,7 @@ Evaluator::Flow Evaluator::exec_inner(const Stmt& s) {
     }
     case StmtKind::kSetBlock: {
       const auto& n = static_cast<const SetBlockStmt&>(s);
-      Value v = make_string(capture(n.body));
+      Value v = make_string(capture_in_frame(n.body, n.locals));
       if (n.filter) {
         const Value* saved = block_input_;
         block_input_ = &v;
@@ -170,7 +182,7 @@ Evaluator::Flow Evaluator::exec_inner(const Stmt& s) {
     }
     case StmtKind::kFilterBlock: {
       const auto& n = static_cast<const FilterBlockStmt&>(s);
-      Value body = make_string(capture(n.body));
+      Value body = make_string(capture_in_frame(n.body, n.locals));
       const Value* saved = block_input_;
       block_input_ = &body;
       Value v = eval(*n.filter);
@@ -181,6 +193,7 @@ Evaluator::Flow Evaluator::exec_inner(const Stmt& s) {
     case StmtKind::kWith: {
       const auto& n = static_cast<const WithStmt&>(s);
       Scope* inner = new_scope(scope_);
+      declare_locals(inner, n.locals);
       for (const auto& [target, value] : n.assignments) assign(target, eval(*value), inner);
       ScopeGuard guard(*this, inner);
       return exec_body(n.body);
@@ -189,6 +202,12 @@ Evaluator::Flow Evaluator::exec_inner(const Stmt& s) {
     case StmtKind::kContinue: return Flow::kContinue;
     case StmtKind::kScope: {
       const auto& n = static_cast<const ScopeStmt&>(s);
+      Scope* frame = scope_;
+      if (n.new_frame) {
+        frame = new_scope(scope_);
+        declare_locals(frame, n.locals);
+      }
+      ScopeGuard frame_guard(*this, frame);
       if (!n.autoescape) return exec_body(n.body);
       bool saved = autoescape_;
       autoescape_ = truthy(eval(*n.autoescape));
@@ -258,7 +277,9 @@ std::string Evaluator::run_loop(const ForStmt& f, std::vector<Value> items, int 
       items = std::move(kept);
     }
     if (items.empty()) {
-      ScopeGuard guard(*this, new_scope(outer));
+      Scope* else_scope = new_scope(outer);
+      declare_locals(else_scope, f.else_locals);
+      ScopeGuard guard(*this, else_scope);
       exec_body(f.else_body);
     } else {
       arena_.charge(items.size() * sizeof(Value));
@@ -277,6 +298,7 @@ std::string Evaluator::run_loop(const ForStmt& f, std::vector<Value> items, int 
           iteration->vars.clear();
         }
         loop->index = i;
+        declare_locals(iteration, f.locals);
         iteration->set("loop", loop_value);
         assign(f.target, loop->items[i], iteration);
         ScopeGuard guard(*this, iteration);

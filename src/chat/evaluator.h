@@ -22,7 +22,8 @@ class Evaluator {
   Evaluator& operator=(const Evaluator&) = delete;
 
   void set_global(std::string name, Value v) { globals_->set(name, std::move(v)); }
-  std::string render(const Body& body);
+  // Runs the template; `locals` are its frame's locals (ScopeAnalysis).
+  std::string render(const Body& body, const FrameLocals& locals);
 
   // For builtins.
   Arena& arena() { return arena_; }
@@ -66,6 +67,9 @@ class Evaluator {
   void write(std::string_view text);
   void assign(const Target& t, const Value& v, Scope* scope);
   Scope* new_scope(Scope* parent);
+  // A new frame's locals start undefined (shadowing outer names).
+  void declare_locals(Scope* s, const FrameLocals& names);
+  std::string capture_in_frame(const Body& body, const FrameLocals& locals);
 
   // Expressions.
   Value eval(const Expr& e);

@@ -464,6 +464,7 @@ Value Evaluator::call_macro(MacroObject& m, CallArgs& args) {
     }
   }
   s->set("kwargs", Value::dict(kwargs));
+  declare_locals(s, node.locals);
   return make_string(capture(node.body));
 }
 

@@ -177,6 +177,7 @@ StmtPtr Parser::parse_statement() {
     advance();
     auto scope = at_token<ScopeStmt>(at);
     scope->autoescape = parse_expression();
+    scope->new_frame = true;
     static const EndTags kEnd = {"endautoescape"};
     scope->body = parse_statements(kEnd, true);
     s = std::move(scope);
@@ -344,6 +345,7 @@ StmtPtr Parser::parse_scope(std::string_view end_tag, bool named) {
     skip_name("required");
   }
   EndTags end = {end_tag};
+  s->new_frame = !named;  // {% generation %} is a call block in transformers
   s->body = parse_statements(end, true);
   if (named && cur().kind == TokenKind::kName) advance();  // {% endblock name %}
   return s;

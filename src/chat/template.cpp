@@ -6,6 +6,7 @@
 #include "chat/evaluator.h"
 #include "chat/lexer.h"
 #include "chat/parser.h"
+#include "chat/scope_analysis.h"
 #include "chat/template_error.h"
 #include "chat/value_format.h"
 
@@ -13,6 +14,7 @@ namespace ember::chat {
 
 struct Template::Program {
   Body body;
+  FrameLocals locals;
 };
 
 namespace {
@@ -81,6 +83,7 @@ Result<Template> Template::compile(std::string_view source, const TemplateOption
     Parser parser(lexer.tokenize());
     auto program = std::make_shared<Program>();
     program->body = parser.parse();
+    program->locals = ScopeAnalysis::analyze(program->body);
     return Template(std::move(program));
   } catch (const TemplateError& e) {
     return e.to_status();
@@ -101,7 +104,7 @@ Result<std::string> Template::render(const nlohmann::ordered_json& variables, co
     if (variables.is_object()) {
       for (const auto& [name, value] : variables.items()) ev.set_global(name, to_value(ev, value, 0));
     }
-    return ev.render(program_->body);
+    return ev.render(program_->body, program_->locals);
   } catch (const TemplateError& e) {
     return e.to_status();
   } catch (const std::bad_alloc&) {
