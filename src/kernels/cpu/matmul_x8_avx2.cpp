@@ -2,12 +2,14 @@
 // matmul_x8_avx2.h): packing, activation quantization, the Q8_0 and BF16
 // tiles, and the driver (Q4_K / Q6_K tiles: matmul_kx8_avx2.cpp).
 #include <immintrin.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "kernels/cpu/matmul_repacked.h"
@@ -178,22 +180,6 @@ void tile_bf16x8(const uint8_t* group, size_t group_bytes, const float* x, int64
 
 // --- packing ----------------------------------------------------------------
 
-// Code (0..15) of value k of a Q4_K block.
-inline int q4_k_code(const BlockQ4_K& blk, int k) {
-  const uint8_t q = blk.qs[32 * (k / 64) + k % 32];
-  return (k % 64) < 32 ? q & 0x0f : q >> 4;
-}
-// Low 4 and high 2 bits of value k of a Q6_K block.
-inline int q6_k_low(const BlockQ6_K& blk, int k) {
-  const int h = k / 128, q = (k % 128) / 32, l = k % 32;
-  const uint8_t v = blk.ql[64 * h + 32 * (q & 1) + l];
-  return q < 2 ? v & 0x0f : v >> 4;
-}
-inline int q6_k_high(const BlockQ6_K& blk, int k) {
-  const int h = k / 128, q = (k % 128) / 32, l = k % 32;
-  return (blk.qh[32 * h + l] >> (2 * q)) & 3;
-}
-
 void pack_group(DType dt, const uint8_t* src, size_t row, int64_t cols, uint8_t* dst) {
   switch (dt) {
     case DType::kQ8_0:
@@ -212,11 +198,16 @@ void pack_group(DType dt, const uint8_t* src, size_t row, int64_t cols, uint8_t*
           std::memcpy(dst + 16 + 2 * r, &blk.dmin, 2);
           for (int j = 0; j < 8; ++j)
             q4_k_scale_min(blk.scales, j, dst + 32 + 8 * j + r, dst + 96 + 16 * (j / 2) + 2 * r + j % 2);
-          for (int j = 0; j < 8; ++j)
-            for (int i = 0; i < 4; ++i)
-              for (int e = 0; e < 4; ++e)
-                dst[160 + 128 * j + 32 * i + 4 * r + e] = static_cast<uint8_t>(
-                    q4_k_code(blk, 32 * j + 4 * i + e) | q4_k_code(blk, 32 * j + 16 + 4 * i + e) << 4);
+          // GGUF: byte 32c + l holds value 64c + l (low nibble) and 64c + 32 + l (high)
+          for (int c = 0; c < 4; ++c)
+            for (int i = 0; i < 4; ++i) {  // 4 values at a time
+              uint32_t a, h;
+              std::memcpy(&a, blk.qs + 32 * c + 4 * i, 4);
+              std::memcpy(&h, blk.qs + 32 * c + 16 + 4 * i, 4);
+              const uint32_t lo = (a & 0x0f0f0f0fu) | (h & 0x0f0f0f0fu) << 4, hi = (a >> 4 & 0x0f0f0f0fu) | (h & 0xf0f0f0f0u);
+              std::memcpy(dst + 160 + 256 * c + 32 * i + 4 * r, &lo, 4);
+              std::memcpy(dst + 160 + 256 * c + 128 + 32 * i + 4 * r, &hi, 4);
+            }
         }
       break;
     case DType::kQ6_K:
@@ -225,14 +216,22 @@ void pack_group(DType dt, const uint8_t* src, size_t row, int64_t cols, uint8_t*
           const BlockQ6_K& blk = reinterpret_cast<const BlockQ6_K*>(src + r * row)[b];
           std::memcpy(dst + 2 * r, &blk.d, 2);
           for (int s = 0; s < 16; ++s) dst[16 + 16 * (s / 2) + 2 * r + s % 2] = static_cast<uint8_t>(blk.scales[s]);
+          uint8_t lo[256], hi[256];  // GGUF: as dequantize_q6_k walks it
+          for (int h = 0; h < 2; ++h)
+            for (int l = 0; l < 32; ++l) {
+              const uint8_t a = blk.ql[64 * h + l], c = blk.ql[64 * h + 32 + l], q = blk.qh[32 * h + l];
+              uint8_t* o = lo + 128 * h + l;
+              uint8_t* g = hi + 128 * h + l;
+              o[0] = a & 0x0f, o[32] = c & 0x0f, o[64] = a >> 4, o[96] = c >> 4;
+              g[0] = q & 3, g[32] = (q >> 2) & 3, g[64] = (q >> 4) & 3, g[96] = q >> 6;
+            }
           for (int u = 0; u < 16; ++u) {
             uint8_t* q = dst + 144 + 96 * u + 4 * r;
             for (int e = 0; e < 4; ++e) {
               const int k = 16 * u + e;
-              q[e] = static_cast<uint8_t>(q6_k_low(blk, k) | q6_k_low(blk, k + 4) << 4);
-              q[32 + e] = static_cast<uint8_t>(q6_k_low(blk, k + 8) | q6_k_low(blk, k + 12) << 4);
-              q[64 + e] = static_cast<uint8_t>(q6_k_high(blk, k) | q6_k_high(blk, k + 4) << 2 |
-                                               q6_k_high(blk, k + 8) << 4 | q6_k_high(blk, k + 12) << 6);
+              q[e] = static_cast<uint8_t>(lo[k] | lo[k + 4] << 4);
+              q[32 + e] = static_cast<uint8_t>(lo[k + 8] | lo[k + 12] << 4);
+              q[64 + e] = static_cast<uint8_t>(hi[k] | hi[k + 4] << 2 | hi[k + 8] << 4 | hi[k + 12] << 6);
             }
           }
         }
@@ -323,10 +322,25 @@ Result<PackedWeight> pack_x8(DType dtype, const void* data, int64_t rows, int64_
   const int64_t groups = rows / 8, tail = rows % 8;
   const size_t row = row_bytes(dtype, cols), gb = group_bytes(dtype, cols);
   const size_t bytes = static_cast<size_t>(groups) * gb + static_cast<size_t>(tail) * row;
-  std::shared_ptr<uint8_t> buf(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)), std::free);
+  // 2 MiB aligned and backed by huge pages where the kernel allows: fewer
+  // page faults while packing, fewer TLB misses while streaming.
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t align = bytes >= kHuge ? kHuge : 64;
+  const size_t alloc = (bytes + align - 1) / align * align;
+  std::shared_ptr<uint8_t> buf(static_cast<uint8_t*>(std::aligned_alloc(align, alloc)), std::free);
   if (!buf) return resource_exhausted("cannot allocate a repacked weight");
+  if (align == kHuge) madvise(buf.get(), alloc, MADV_HUGEPAGE);  // advisory: failure changes nothing
   const uint8_t* src = static_cast<const uint8_t*>(data);
-  for (int64_t g = 0; g < groups; ++g) pack_group(dtype, src + g * 8 * row, row, cols, buf.get() + g * gb);
+  // Large weights are packed by a few threads (model load time).
+  const int64_t threads = std::clamp<int64_t>(std::min<int64_t>(std::thread::hardware_concurrency(), 8), 1,
+                                              std::max<int64_t>(1, groups / 64));
+  auto pack_range = [&](int64_t g0, int64_t g1) {
+    for (int64_t g = g0; g < g1; ++g) pack_group(dtype, src + g * 8 * row, row, cols, buf.get() + g * gb);
+  };
+  std::vector<std::thread> workers;
+  for (int64_t i = 1; i < threads; ++i) workers.emplace_back(pack_range, groups * i / threads, groups * (i + 1) / threads);
+  pack_range(0, groups / threads);
+  for (auto& t : workers) t.join();
   std::memcpy(buf.get() + groups * gb, src + groups * 8 * row, tail * row);
   PackedWeight w;
   w.dtype = dtype;
