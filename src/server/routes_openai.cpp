@@ -1,0 +1,406 @@
+// POST /v1/chat/completions, /v1/completions and /generate: parse, render,
+// tokenize, run a Generation, and write the OpenAI wire format (one JSON
+// body, or SSE chunks ending with [DONE]; NDJSON lines for /generate).
+#include <httplib.h>
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "server/generation.h"
+#include "server/json_fields.h"
+#include "server/server.h"
+#include "server/sse.h"
+
+namespace ember::server {
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(50);
+
+std::string random_id(const char* prefix) {
+  thread_local std::mt19937_64 rng(std::random_device{}() ^
+                                   static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  static const char* kHex = "0123456789abcdef";
+  std::string s = prefix;
+  for (int i = 0; i < 2; ++i) {
+    uint64_t v = rng();
+    for (int k = 0; k < 16; ++k, v >>= 4) s += kHex[v & 15];
+  }
+  return s;
+}
+
+Json nullable(const std::string& s, bool is_null) { return is_null ? Json(nullptr) : Json(s); }
+
+// How logprob tokens are written.
+struct TokenNamer {
+  const tokenizer::Tokenizer* tokenizer;
+  bool as_ids;
+  std::string operator()(int32_t id) const {
+    if (as_ids) return "token_id:" + std::to_string(id);
+    const int32_t one[1] = {id};
+    return tokenizer->decode(std::span<const int32_t>(one, 1), false);
+  }
+};
+
+Json bytes_of(const std::string& s) {
+  Json b = Json::array();
+  for (unsigned char c : s) b.push_back(static_cast<int>(c));
+  return b;
+}
+
+// Chat: {"content": [{token, logprob, bytes, top_logprobs: [...]}]}
+Json chat_logprobs(const std::vector<sampling::TokenLogprobs>& lps, const TokenNamer& name) {
+  Json content = Json::array();
+  for (const auto& lp : lps) {
+    const std::string tok = name(lp.token);
+    Json top = Json::array();
+    for (const auto& [id, v] : lp.top) {
+      const std::string t = name(id);
+      top.push_back({{"token", t}, {"logprob", v}, {"bytes", bytes_of(t)}});
+    }
+    content.push_back({{"token", tok}, {"logprob", lp.logprob}, {"bytes", bytes_of(tok)}, {"top_logprobs", top}});
+  }
+  return {{"content", content}};
+}
+
+// Completions: {text_offset, token_logprobs, tokens, top_logprobs}; offsets
+// count from `offset`, advanced past the tokens' text.
+Json completion_logprobs(const std::vector<sampling::TokenLogprobs>& lps, const TokenNamer& name, size_t* offset) {
+  Json j = {{"text_offset", Json::array()}, {"token_logprobs", Json::array()}, {"tokens", Json::array()},
+            {"top_logprobs", Json::array()}};
+  for (const auto& lp : lps) {
+    const std::string tok = name(lp.token);
+    j["text_offset"].push_back(*offset);
+    j["token_logprobs"].push_back(lp.logprob);
+    j["tokens"].push_back(tok);
+    Json top = Json::object();
+    for (const auto& [id, v] : lp.top) top[name(id)] = v;
+    j["top_logprobs"].push_back(top);
+    *offset += tok.size();
+  }
+  return j;
+}
+
+Json usage_json(const Generation& g) {
+  return {{"prompt_tokens", g.prompt_tokens()},
+          {"total_tokens", g.prompt_tokens() + g.completion_tokens()},
+          {"completion_tokens", g.completion_tokens()}};
+}
+
+// A streamed response: the content provider pulls deltas and writes what
+// `on_deltas` / `on_end` make of them.
+struct StreamJob {
+  std::unique_ptr<Generation> gen;
+  std::unique_ptr<InFlight> inflight;
+  std::function<void(std::string&)> on_begin;
+  std::function<void(const std::vector<ChoiceDelta>&, std::string&)> on_deltas;
+  std::function<void(std::string&)> on_end;
+  bool began = false, ended = false;
+};
+
+void stream_response(httplib::Response& res, std::shared_ptr<StreamJob> job, const char* content_type) {
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      content_type,
+      [job](size_t, httplib::DataSink& sink) {
+        if (job->ended) {
+          sink.done();
+          return true;
+        }
+        std::string out;
+        if (!job->began) {
+          job->began = true;
+          if (job->on_begin) job->on_begin(out);
+        }
+        const auto deltas = job->gen->poll(kPollInterval);
+        if (!deltas.empty()) job->on_deltas(deltas, out);
+        if (job->gen->done()) {
+          job->on_end(out);
+          job->ended = true;
+        }
+        if (!out.empty()) {
+          if (!sink.write(out.data(), out.size())) return false;  // the client went away
+        } else if (!sink.is_writable()) {
+          return false;
+        }
+        if (job->ended) sink.done();
+        return true;
+      },
+      [job](bool) { job->gen->abort(); });
+}
+
+struct ChoiceAccum {
+  std::string content, reasoning, finish_reason;
+  Json stop_reason;
+  std::vector<sampling::TokenLogprobs> logprobs;
+  std::vector<int32_t> tokens;
+};
+
+// Runs a non-streamed generation to its end.
+std::vector<ChoiceAccum> run_to_end(Generation& g) {
+  std::vector<ChoiceAccum> acc(static_cast<size_t>(g.num_choices()));
+  while (!g.done()) {
+    for (auto& d : g.poll(kPollInterval)) {
+      ChoiceAccum& a = acc[static_cast<size_t>(d.index)];
+      a.content += d.content;
+      a.reasoning += d.reasoning;
+      a.logprobs.insert(a.logprobs.end(), d.logprobs.begin(), d.logprobs.end());
+      a.tokens.insert(a.tokens.end(), d.tokens.begin(), d.tokens.end());
+      if (!d.finish_reason.empty()) {
+        a.finish_reason = d.finish_reason;
+        a.stop_reason = d.stop_reason;
+      }
+    }
+  }
+  return acc;
+}
+
+}  // namespace
+
+void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
+  Json body;
+  ChatRequest cr;
+  if (auto e = parse_body(req.body, &body)) return send_error(res, *e);
+  if (auto e = parse_chat_request(body, parse_context_, &cr)) return send_error(res, *e);
+  if (auto e = check_model(cr.gen.model)) return send_error(res, *e);
+  std::string text;
+  if (auto e = render_chat(cr, &text)) return send_error(res, *e);
+  auto ids = tokenizer_.tokenizer->encode(text, {.add_special_tokens = false, .parse_special = true});
+  if (!ids.ok()) return send_error(res, bad_request("messages", ids.status().message()));
+  if (auto e = resolve_max_tokens(cr.gen, static_cast<int64_t>(ids->size()), parse_context_, "messages"))
+    return send_error(res, *e);
+
+  GenerationOptions go;
+  go.text = cr.gen.text;
+  go.reasoning = reasoning_;
+  go.starts_in_reasoning = prompt_opens_reasoning(text) || options_.reasoning_parser == "deepseek_r1";
+  go.include_reasoning = cr.include_reasoning;
+  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
+  if (Status s = gen->add(std::move(*ids), cr.gen.params, cr.gen.n); !s.ok())
+    return send_error(res, bad_request_from(s, "messages"));
+  auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
+
+  const std::string id = random_id("chatcmpl-");
+  const int64_t created = static_cast<int64_t>(std::time(nullptr));
+  const std::string model = options_.served_model_name;
+  const TokenNamer namer{tokenizer_.tokenizer.get(), cr.gen.return_tokens_as_token_ids};
+  const bool want_logprobs = cr.gen.logprobs;
+  const bool reasoning = reasoning_;
+
+  if (!cr.gen.stream) {
+    const auto acc = run_to_end(*gen);
+    if (!gen->error().ok())
+      return send_error(res, ApiError{500, gen->error().message(), "InternalServerError", "", ""});
+    Json choices = Json::array();
+    for (size_t i = 0; i < acc.size(); ++i) {
+      const ChoiceAccum& a = acc[i];
+      const bool no_content = reasoning && a.content.empty() && !gen->reasoning_ended(static_cast<int32_t>(i));
+      const bool no_reasoning = !reasoning || !cr.include_reasoning || a.reasoning.empty();
+      Json message = {{"role", "assistant"},
+                      {"content", nullable(a.content, no_content)},
+                      {"reasoning_content", nullable(a.reasoning, no_reasoning)},
+                      {"reasoning", nullable(a.reasoning, no_reasoning)},
+                      {"tool_calls", Json::array()}};
+      choices.push_back({{"index", i},
+                         {"message", message},
+                         {"logprobs", want_logprobs ? chat_logprobs(a.logprobs, namer) : Json(nullptr)},
+                         {"finish_reason", a.finish_reason},
+                         {"stop_reason", a.stop_reason}});
+    }
+    Json out = {{"id", id}, {"object", "chat.completion"}, {"created", created}, {"model", model},
+                {"choices", choices}, {"usage", usage_json(*gen)}};
+    return send_json(res, out);
+  }
+
+  auto job = std::make_shared<StreamJob>();
+  Generation* g = gen.get();
+  const int32_t n = g->num_choices();
+  const bool include_usage = cr.gen.include_usage;
+  auto chunk = [=](Json choice) {
+    Json c = {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+              {"choices", Json::array({std::move(choice)})}};
+    if (include_usage) c["usage"] = nullptr;
+    return c;
+  };
+  job->on_begin = [=](std::string& out) {
+    for (int32_t i = 0; i < n; ++i)
+      out += sse_event(chunk({{"index", i},
+                              {"delta", {{"role", "assistant"}, {"content", ""}}},
+                              {"logprobs", nullptr},
+                              {"finish_reason", nullptr}}));
+  };
+  job->on_deltas = [=](const std::vector<ChoiceDelta>& deltas, std::string& out) {
+    for (const ChoiceDelta& d : deltas) {
+      Json lp = want_logprobs && !d.logprobs.empty() ? chat_logprobs(d.logprobs, namer) : Json(nullptr);
+      // Reasoning and content never share a delta: split exactly at </think>.
+      std::vector<Json> parts;
+      if (!d.reasoning.empty()) parts.push_back({{"reasoning_content", d.reasoning}, {"reasoning", d.reasoning}});
+      if (!d.content.empty()) parts.push_back({{"content", d.content}});
+      if (parts.empty() && (!lp.is_null() || !d.finish_reason.empty()))
+        parts.push_back(lp.is_null() ? Json::object() : Json{{"content", ""}});
+      for (size_t k = 0; k < parts.size(); ++k) {
+        const bool last = k + 1 == parts.size();
+        Json choice = {{"index", d.index},
+                       {"delta", parts[k]},
+                       {"logprobs", k == 0 ? lp : Json(nullptr)},
+                       {"finish_reason", last && !d.finish_reason.empty() ? Json(d.finish_reason) : Json(nullptr)}};
+        if (last && !d.finish_reason.empty()) choice["stop_reason"] = d.stop_reason;
+        out += sse_event(chunk(std::move(choice)));
+      }
+    }
+  };
+  job->on_end = [=](std::string& out) {
+    if (!g->error().ok()) {
+      out += sse_event(ApiError{500, g->error().message(), "InternalServerError", "", ""}.to_json());
+    } else if (include_usage) {
+      out += sse_event(Json{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+                            {"choices", Json::array()}, {"usage", usage_json(*g)}});
+    }
+    out += sse_done();
+  };
+  job->gen = std::move(gen);
+  job->inflight = std::move(inflight);
+  stream_response(res, std::move(job), "text/event-stream");
+}
+
+void Server::handle_completions(const httplib::Request& req, httplib::Response& res) {
+  Json body;
+  CompletionRequest cr;
+  if (auto e = parse_body(req.body, &body)) return send_error(res, *e);
+  if (auto e = parse_completion_request(body, parse_context_, &cr)) return send_error(res, *e);
+  if (auto e = check_model(cr.gen.model)) return send_error(res, *e);
+  if (cr.echo && cr.gen.logprobs)
+    return send_error(res, bad_request("echo", "echo: is not supported together with logprobs (no prompt logprobs)"));
+
+  GenerationOptions go;
+  go.text = cr.gen.text;
+  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
+  std::vector<std::string> echoes;
+  for (auto& p : cr.prompts) {
+    if (p.text) {
+      auto ids = tokenizer_.tokenizer->encode(*p.text, {.add_special_tokens = true, .parse_special = true});
+      if (!ids.ok()) return send_error(res, bad_request("prompt", ids.status().message()));
+      p.ids = std::move(*ids);
+      if (p.ids.empty()) return send_error(res, bad_request("prompt", "prompt: is empty"));
+    }
+    GenerationRequest g = cr.gen;
+    if (auto e = resolve_max_tokens(g, static_cast<int64_t>(p.ids.size()), parse_context_, "prompt"))
+      return send_error(res, *e);
+    std::string echo;
+    if (cr.echo) echo = p.text ? *p.text : tokenizer_.tokenizer->decode(p.ids, cr.gen.text.skip_special_tokens);
+    for (int32_t i = 0; i < cr.gen.n; ++i) echoes.push_back(echo);
+    if (Status s = gen->add(std::move(p.ids), g.params, g.n); !s.ok())
+      return send_error(res, bad_request_from(s, "prompt"));
+  }
+  auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
+
+  const std::string id = random_id("cmpl-");
+  const int64_t created = static_cast<int64_t>(std::time(nullptr));
+  const std::string model = options_.served_model_name;
+  const TokenNamer namer{tokenizer_.tokenizer.get(), cr.gen.return_tokens_as_token_ids};
+  const bool want_logprobs = cr.gen.logprobs;
+
+  if (!cr.gen.stream) {
+    const auto acc = run_to_end(*gen);
+    if (!gen->error().ok())
+      return send_error(res, ApiError{500, gen->error().message(), "InternalServerError", "", ""});
+    Json choices = Json::array();
+    for (size_t i = 0; i < acc.size(); ++i) {
+      size_t offset = echoes[i].size();
+      choices.push_back({{"index", i},
+                         {"text", echoes[i] + acc[i].content},
+                         {"logprobs", want_logprobs ? completion_logprobs(acc[i].logprobs, namer, &offset) : Json(nullptr)},
+                         {"finish_reason", acc[i].finish_reason},
+                         {"stop_reason", acc[i].stop_reason}});
+    }
+    Json out = {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+                {"choices", choices}, {"usage", usage_json(*gen)}};
+    return send_json(res, out);
+  }
+
+  auto job = std::make_shared<StreamJob>();
+  Generation* g = gen.get();
+  const bool include_usage = cr.gen.include_usage;
+  auto offsets = std::make_shared<std::vector<size_t>>(echoes.size(), 0);
+  auto chunk = [=](Json choice) {
+    Json c = {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+              {"choices", Json::array({std::move(choice)})}};
+    if (include_usage) c["usage"] = nullptr;
+    return c;
+  };
+  job->on_begin = [=](std::string& out) {
+    for (size_t i = 0; i < echoes.size(); ++i) {
+      (*offsets)[i] = echoes[i].size();
+      if (!echoes[i].empty())
+        out += sse_event(chunk({{"index", i}, {"text", echoes[i]}, {"logprobs", nullptr}, {"finish_reason", nullptr}}));
+    }
+  };
+  job->on_deltas = [=](const std::vector<ChoiceDelta>& deltas, std::string& out) {
+    for (const ChoiceDelta& d : deltas) {
+      if (d.content.empty() && d.finish_reason.empty() && !(want_logprobs && !d.logprobs.empty())) continue;
+      Json choice = {{"index", d.index},
+                     {"text", d.content},
+                     {"logprobs", want_logprobs ? completion_logprobs(d.logprobs, namer, &(*offsets)[d.index])
+                                                : Json(nullptr)},
+                     {"finish_reason", d.finish_reason.empty() ? Json(nullptr) : Json(d.finish_reason)}};
+      if (!d.finish_reason.empty()) choice["stop_reason"] = d.stop_reason;
+      out += sse_event(chunk(std::move(choice)));
+    }
+  };
+  job->on_end = [=](std::string& out) {
+    if (!g->error().ok()) {
+      out += sse_event(ApiError{500, g->error().message(), "InternalServerError", "", ""}.to_json());
+    } else if (include_usage) {
+      out += sse_event(Json{{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+                            {"choices", Json::array()}, {"usage", usage_json(*g)}});
+    }
+    out += sse_done();
+  };
+  job->gen = std::move(gen);
+  job->inflight = std::move(inflight);
+  stream_response(res, std::move(job), "text/event-stream");
+}
+
+void Server::handle_generate(const httplib::Request& req, httplib::Response& res) {
+  Json body;
+  CompletionRequest cr;
+  if (auto e = parse_body(req.body, &body)) return send_error(res, *e);
+  if (auto e = parse_generate_request(body, parse_context_, &cr)) return send_error(res, *e);
+  if (auto e = check_model(cr.gen.model)) return send_error(res, *e);
+  auto ids = tokenizer_.tokenizer->encode(*cr.prompts[0].text, {.add_special_tokens = true, .parse_special = true});
+  if (!ids.ok()) return send_error(res, bad_request("prompt", ids.status().message()));
+  if (auto e = resolve_max_tokens(cr.gen, static_cast<int64_t>(ids->size()), parse_context_, "prompt"))
+    return send_error(res, *e);
+  GenerationOptions go;
+  go.text = cr.gen.text;
+  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
+  if (Status s = gen->add(std::move(*ids), cr.gen.params, 1); !s.ok())
+    return send_error(res, bad_request_from(s, "prompt"));
+  auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
+  if (!cr.gen.stream) {
+    const auto acc = run_to_end(*gen);
+    if (!gen->error().ok())
+      return send_error(res, ApiError{500, gen->error().message(), "InternalServerError", "", ""});
+    return send_json(res, Json{{"response", acc[0].content}});
+  }
+  auto job = std::make_shared<StreamJob>();
+  Generation* g = gen.get();
+  auto finish = std::make_shared<std::string>();
+  job->on_deltas = [finish](const std::vector<ChoiceDelta>& deltas, std::string& out) {
+    for (const ChoiceDelta& d : deltas) {
+      if (!d.content.empty()) out += ndjson_line(Json{{"response", d.content}});
+      if (!d.finish_reason.empty()) *finish = d.finish_reason;
+    }
+  };
+  job->on_end = [g, finish](std::string& out) {
+    Json last = {{"response", ""}, {"done", true}, {"finish_reason", *finish}};
+    if (!g->error().ok()) last["error"] = g->error().message();
+    out += ndjson_line(last);
+  };
+  job->gen = std::move(gen);
+  job->inflight = std::move(inflight);
+  stream_response(res, std::move(job), "application/x-ndjson");
+}
+
+}  // namespace ember::server
