@@ -19,6 +19,7 @@ int cmd_chat(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_detokenize(int argc, char** argv);
 int cmd_render(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 
 // Prints "ember CMD: error: <status>" and returns the exit code for a failure.
 int report_error(const char* command, const char* message);

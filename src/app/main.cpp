@@ -17,6 +17,7 @@ const Command kCommands[] = {
     {"tokenize", "text to token ids", cmd_tokenize},
     {"detokenize", "token ids to text", cmd_detokenize},
     {"render", "render a chat request with the model's chat template", cmd_render},
+    {"serve", "serve a model over an OpenAI-compatible HTTP API", cmd_serve},
 };
 
 void print_usage(FILE* out) {

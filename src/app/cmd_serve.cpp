@@ -1,0 +1,196 @@
+// `ember serve`: the OpenAI-compatible HTTP server (src/server) on the
+// serving engine. MODEL is a local Hugging Face directory or .gguf file, or
+// a Hugging Face repo id found in the local Hugging Face cache.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "app/chat_session.h"
+#include "app/commands.h"
+#include "app/model_flags.h"
+#include "base/log.h"
+#include "engine/model_defaults.h"
+#include "engine/tokenizer_loader.h"
+#include "server/server.h"
+
+namespace ember::app {
+namespace {
+
+constexpr const char* kDefaultModel = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B";
+
+bool path_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// The hub cache as huggingface_hub lays it out: HF_HUB_CACHE, else
+// HF_HOME/hub, else ~/.cache/huggingface/hub.
+std::string hub_cache_dir() {
+  if (const char* c = std::getenv("HF_HUB_CACHE"); c && *c) return c;
+  if (const char* h = std::getenv("HF_HOME"); h && *h) return std::string(h) + "/hub";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/huggingface/hub";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.cache/huggingface/hub";
+}
+
+// MODEL as a path: a local file or directory as is; a repo id ("ORG/NAME",
+// optionally ":FILE.gguf") from the cache's models--ORG--NAME/refs/main ->
+// snapshots/<commit>/.
+Result<std::string> resolve_model(const std::string& model) {
+  if (path_exists(model)) return model;
+  std::string repo = model, file;
+  if (size_t colon = model.find(':'); colon != std::string::npos) {
+    repo = model.substr(0, colon);
+    file = model.substr(colon + 1);
+  }
+  const size_t slash = repo.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == repo.size() || repo.find('/', slash + 1) != std::string::npos ||
+      repo.find("..") != std::string::npos || file.find("..") != std::string::npos)
+    return not_found("'" + model + "' is neither a local model directory or .gguf file nor a Hugging Face repo id (ORG/NAME)");
+  const std::string dir = hub_cache_dir() + "/models--" + repo.substr(0, slash) + "--" + repo.substr(slash + 1);
+  std::string commit;
+  if (std::ifstream ref(dir + "/refs/main"); ref) std::getline(ref, commit);
+  const std::string snapshot = dir + "/snapshots/" + commit;
+  const std::string path = file.empty() ? snapshot : snapshot + "/" + file;
+  if (commit.empty() || !path_exists(path) || (file.empty() && !path_exists(snapshot + "/config.json")))
+    return not_found("model '" + model + "' is not in the Hugging Face cache (looked for " + dir +
+                     "/refs/main and its snapshot" + (file.empty() ? "" : " file " + file) +
+                     "). ember cannot download models yet (`ember pull` will); meanwhile download it with "
+                     "`huggingface-cli download " + repo + "` or give a local path.");
+  return path;
+}
+
+Result<std::optional<sampling::GenerationDefaults>> defaults_from_flags(const CliArgs& args, const model::Model& m) {
+  std::optional<sampling::GenerationDefaults> d = engine::generation_defaults(m);
+  auto num = [&](const char* name, std::optional<float>* out) -> Status {
+    if (!args.has(name)) return ok_status();
+    EMBER_ASSIGN_OR_RETURN(double v, args.get_double(name));
+    if (!d) d.emplace();
+    *out = static_cast<float>(v);
+    return ok_status();
+  };
+  sampling::GenerationDefaults tmp;
+  EMBER_RETURN_IF_ERROR(num("default-temperature", &tmp.temperature));
+  EMBER_RETURN_IF_ERROR(num("default-top-p", &tmp.top_p));
+  EMBER_RETURN_IF_ERROR(num("default-min-p", &tmp.min_p));
+  EMBER_RETURN_IF_ERROR(num("default-repetition-penalty", &tmp.repetition_penalty));
+  if (args.has("default-top-k")) {
+    EMBER_ASSIGN_OR_RETURN(int64_t k, args.get_int("default-top-k"));
+    if (!d) d.emplace();
+    tmp.top_k = static_cast<int32_t>(k);
+  }
+  if (d) {
+    if (tmp.temperature) d->temperature = tmp.temperature;
+    if (tmp.top_p) d->top_p = tmp.top_p;
+    if (tmp.min_p) d->min_p = tmp.min_p;
+    if (tmp.repetition_penalty) d->repetition_penalty = tmp.repetition_penalty;
+    if (tmp.top_k) d->top_k = tmp.top_k;
+    sampling::SamplingParams check;
+    d->apply_to(check);
+    if (Status s = check.validate(m.config().vocab); !s.ok()) return s.with_context("sampling defaults");
+  }
+  return d;
+}
+
+}  // namespace
+
+int cmd_serve(int argc, char** argv) {
+  CliArgs args("serve", "Serves a model over an OpenAI-compatible HTTP API (what vLLM serves).");
+  args.positional("MODEL", std::string("model directory, .gguf file, or Hugging Face repo id in the local cache "
+                                       "(default ") + kDefaultModel + ")", /*required=*/false);
+  args.option("host", "ADDR", "address to listen on", "127.0.0.1");
+  args.option("port", "N", "port to listen on", "8000");
+  args.option("served-model-name", "NAME", "the model name clients use (default: MODEL as given)");
+  args.option("api-key", "KEY", "require 'Authorization: Bearer KEY' (default: $EMBER_API_KEY; none if unset)");
+  args.option("chat-template", "FILE", "a Jinja chat template instead of the model's");
+  args.option("reasoning-parser", "NAME",
+              "split <think> reasoning from content: deepseek_r1|none (default: deepseek_r1 when the chat template "
+              "opens <think>)", "auto");
+  args.option("http-threads", "N", "HTTP worker threads: concurrent connections, each stream holds one", "512");
+  args.option("default-temperature", "T", "override generation_config.json's temperature default");
+  args.option("default-top-p", "P", "override generation_config.json's top_p default");
+  args.option("default-top-k", "K", "override generation_config.json's top_k default");
+  args.option("default-min-p", "P", "override generation_config.json's min_p default");
+  args.option("default-repetition-penalty", "X", "override generation_config.json's repetition_penalty default");
+  add_model_flags(args);
+  add_engine_flags(args);
+  if (int rc = parse_or_exit(args, argc, argv); rc >= 0) return rc;
+
+  // SIGINT/SIGTERM are taken by sigwait below; block them before any thread
+  // starts so that none of them gets the signal.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string model_arg = args.positional_at(0, kDefaultModel);
+  auto model_path = resolve_model(model_arg);
+  if (!model_path.ok()) return report_error("serve", model_path.status().message().c_str());
+  auto config = engine_config_from_flags(args, *model_path);
+  if (!config.ok()) return report_error("serve", config.status().to_string().c_str());
+  auto mt = engine::load_model_tokenizer(*model_path);
+  if (!mt.ok()) return report_error("serve", mt.status().to_string().c_str());
+
+  server::ServerOptions options;
+  options.host = args.get("host");
+  auto port = args.get_int("port");
+  if (!port.ok()) return report_error("serve", port.status().message().c_str());
+  options.port = static_cast<int>(*port);
+  if (*port < 1 || *port > 65535) return report_error("serve", "--port must be between 1 and 65535");
+  auto threads = args.get_int("http-threads");
+  if (!threads.ok()) return report_error("serve", threads.status().message().c_str());
+  options.http_threads = static_cast<int>(std::min<int64_t>(*threads, 100000));
+  options.served_model_name = args.has("served-model-name") ? args.get("served-model-name") : model_arg;
+  options.model_root = *model_path;
+  options.api_key = args.get("api-key");
+  if (!args.has("api-key"))
+    if (const char* k = std::getenv("EMBER_API_KEY")) options.api_key = k;
+  options.reasoning_parser = args.get("reasoning-parser");
+  auto source = chat_template_source(*mt, args.get("chat-template"), false);
+  if (source.ok()) options.chat_template = std::move(*source);
+  else if (args.has("chat-template")) return report_error("serve", source.status().to_string().c_str());
+  else LOG_WARN("%s: no chat template; /v1/chat/completions will answer 400", model_path->c_str());
+  if (Status s = options.validate(); !s.ok()) return report_error("serve", s.message().c_str());
+
+  auto engine = engine::AsyncEngine::create(*config);
+  if (!engine.ok()) return report_error("serve", engine.status().to_string().c_str());
+  auto defaults = defaults_from_flags(args, (*engine)->model());
+  if (!defaults.ok()) return report_error("serve", defaults.status().to_string().c_str());
+  auto server = server::Server::create(options, **engine, std::move(*mt), std::move(*defaults));
+  if (!server.ok()) return report_error("serve", server.status().to_string().c_str());
+  if (Status s = (*server)->bind(); !s.ok()) return report_error("serve", s.message().c_str());
+
+  Status listen_status;
+  std::thread listener([&] {
+    listen_status = (*server)->listen();
+    ::kill(::getpid(), SIGTERM);  // wakes sigwait if the server stopped by itself
+  });
+  LOG_INFO("warming up (max_model_len %lld, reasoning parser %s)", static_cast<long long>((*engine)->max_model_len()),
+           (*server)->reasoning_enabled() ? "deepseek_r1" : "none");
+  if (Status s = (*server)->warm_up(); !s.ok()) {
+    LOG_ERROR("%s", s.to_string().c_str());
+    (*server)->shutdown();
+    listener.join();
+    return 1;
+  }
+  LOG_INFO("serving %s as '%s' on http://%s:%d", model_path->c_str(), options.served_model_name.c_str(),
+           options.host.c_str(), (*server)->port());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LOG_INFO("shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*server)->shutdown();
+  listener.join();
+  server->reset();
+  if (!listen_status.ok()) return report_error("serve", listen_status.message().c_str());
+  return 0;
+}
+
+}  // namespace ember::app
