@@ -11,8 +11,10 @@
 // Random non-zero inputs; weights both encoded from random floats and made of
 // random block bytes (every scale / code pattern, incl. Q8_0 code -128); odd
 // token counts (1, 3, 5, 17, 70: partial tiles and more than one token
-// chunk), row counts with and without a multiple of 4 (repacked and plain
-// layouts), with and without bias, 1 to 3 threads.
+// chunk), row counts with and without a multiple of 4 or 8 (the AVX-512
+// layouts group 4 rows, the AVX2 ones 8 with the rest plain; 40 = an odd
+// number of groups of 8, which the AVX2 BF16 tiles take two at a time), with
+// and without bias, 1 to 3 threads.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -210,7 +212,7 @@ void run_dtype(DType dt, const std::vector<int64_t>& cols_list) {
   for (bool random_bytes : {false, true}) {
     if (random_bytes && !is_quantized(dt)) continue;
     for (int64_t K : cols_list)
-      for (int64_t M : {1, 4, 7, 37, 68}) {
+      for (int64_t M : {1, 4, 7, 37, 40, 68}) {
         const Weight w = make_weight(dt, M, K, random_bytes, rng);
         for (int64_t n : {1, 3, 5, 17, 70}) {
           check_case(w, n, i % 2 == 1, *pools[i % 3], rng, stats);
