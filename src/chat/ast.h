@@ -239,6 +239,11 @@ struct MacroParam {
 struct MacroStmt : Stmt {
   MacroStmt() : Stmt(StmtKind::kMacro) {}
   FrameLocals locals;
+  // Whether the body reads varargs / kwargs / caller: like jinja2, extra
+  // positional or keyword arguments are errors unless it does.
+  bool catch_varargs = false;
+  bool catch_kwargs = false;
+  bool uses_caller = false;
   std::string name;
   std::vector<MacroParam> params;
   Body body;

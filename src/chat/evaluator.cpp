@@ -276,12 +276,10 @@ std::string Evaluator::run_loop(const ForStmt& f, std::vector<Value> items, int 
       }
       items = std::move(kept);
     }
-    if (items.empty()) {
-      Scope* else_scope = new_scope(outer);
-      declare_locals(else_scope, f.else_locals);
-      ScopeGuard guard(*this, else_scope);
-      exec_body(f.else_body);
-    } else {
+    // jinja2 runs the else body unless some iteration reached the end of the
+    // loop body (so also when every iteration hit continue, or the first broke).
+    bool completed = false;
+    if (!items.empty()) {
       arena_.charge(items.size() * sizeof(Value));
       LoopObject* loop = arena_.make<LoopObject>();
       loop->items = std::move(items);
@@ -304,7 +302,14 @@ std::string Evaluator::run_loop(const ForStmt& f, std::vector<Value> items, int 
         ScopeGuard guard(*this, iteration);
         Flow flow = exec_body(f.body);
         if (flow == Flow::kBreak) break;
+        if (flow == Flow::kNormal) completed = true;
       }
+    }
+    if (!completed && !f.else_body.empty()) {
+      Scope* else_scope = new_scope(outer);
+      declare_locals(else_scope, f.else_locals);
+      ScopeGuard guard(*this, else_scope);
+      exec_body(f.else_body);
     }
   } catch (...) {
     out_ = saved_out;

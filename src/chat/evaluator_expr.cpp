@@ -451,19 +451,36 @@ Value Evaluator::call_macro(MacroObject& m, CallArgs& args) {
       s->set(p.name, Value::undefined("parameter '" + p.name + "' was not provided"));
     }
   }
-  std::vector<Value> extra;
-  for (size_t i = node.params.size(); i < args.positional.size(); ++i) extra.push_back(args.positional[i]);
-  s->set("varargs", make_list(std::move(extra), true));
-  DictObject* kwargs = make_dict();
+  if (args.positional.size() > node.params.size()) {
+    if (!node.catch_varargs) {
+      throw_error("macro '" + node.name + "' takes not more than " + std::to_string(node.params.size()) +
+                  " argument(s)");
+    }
+    std::vector<Value> extra(args.positional.begin() + static_cast<std::ptrdiff_t>(node.params.size()),
+                             args.positional.end());
+    s->set("varargs", make_list(std::move(extra), true));
+  } else if (node.catch_varargs) {
+    s->set("varargs", make_list({}, true));
+  }
+  DictObject* kwargs = node.catch_kwargs ? make_dict() : nullptr;
+  bool have_caller = false;
   for (size_t k = 0; k < args.named.size(); ++k) {
     if (used[k]) continue;
-    if (args.named[k].first == "caller") {
+    const std::string& name = args.named[k].first;
+    if (name == "caller" && node.uses_caller) {
       s->set("caller", args.named[k].second);
+      have_caller = true;
+    } else if (kwargs != nullptr) {
+      dict_set(kwargs, Value::string(name), args.named[k].second);
+    } else if (name == "caller") {
+      throw_error("macro '" + node.name +
+                  "' was invoked with two values for the special caller argument. This is most likely a bug.");
     } else {
-      dict_set(kwargs, Value::string(args.named[k].first), args.named[k].second);
+      throw_error("macro '" + node.name + "' takes no keyword argument '" + name + "'");
     }
   }
-  s->set("kwargs", Value::dict(kwargs));
+  if (node.uses_caller && !have_caller) s->set("caller", Value::undefined("No caller defined"));
+  if (kwargs != nullptr) s->set("kwargs", Value::dict(kwargs));
   declare_locals(s, node.locals);
   return make_string(capture(node.body));
 }

@@ -131,6 +131,25 @@ void ScopeAnalysis::load_names(const Expr* e, Frame& f) {
   }
 }
 
+void ScopeAnalysis::all_loads(Body& body, Frame& f) {
+  std::vector<Child> children;
+  walk(body, f, true, children);
+  for (const Child& c : children) {
+    for (const Expr* e : c.exprs) load_names(e, f);
+    for (Body* b : c.bodies) all_loads(*b, f);
+  }
+}
+
+void ScopeAnalysis::mark_special_names(MacroStmt& m) {
+  Frame f;
+  FrameLocals unused;
+  f.locals = &unused;
+  all_loads(m.body, f);
+  m.catch_varargs = f.refs.count("varargs") != 0;
+  m.catch_kwargs = f.refs.count("kwargs") != 0;
+  m.uses_caller = f.refs.count("caller") != 0;
+}
+
 void ScopeAnalysis::walk(Body& body, Frame& f, bool conditional, std::vector<Child>& children) {
   for (StmtPtr& sp : body) {
     Stmt& s = *sp;
@@ -171,6 +190,7 @@ void ScopeAnalysis::walk(Body& body, Frame& f, bool conditional, std::vector<Chi
       }
       case StmtKind::kMacro: {
         auto& n = static_cast<MacroStmt&>(s);
+        mark_special_names(n);
         store(n.name, f, conditional);
         Child body{{&n.body}, {}, {"varargs", "kwargs", "caller"}, &n.locals};
         for (const MacroParam& p : n.params) {
@@ -182,6 +202,7 @@ void ScopeAnalysis::walk(Body& body, Frame& f, bool conditional, std::vector<Chi
       }
       case StmtKind::kCallBlock: {
         auto& n = static_cast<CallBlockStmt&>(s);
+        mark_special_names(n.caller);
         load_names(n.call.get(), f);
         Child body{{&n.caller.body}, {}, {"varargs", "kwargs"}, &n.caller.locals};
         for (const MacroParam& p : n.caller.params) {

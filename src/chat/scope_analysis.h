@@ -41,6 +41,9 @@ class ScopeAnalysis {
   static void store_target(const Target& t, Frame& f, bool conditional);
   static void store(const std::string& name, Frame& f, bool conditional);
   static void target_names(const Target& t, std::vector<std::string>& out);
+  // Every name read anywhere under `body`, nested frames included.
+  static void all_loads(Body& body, Frame& f);
+  static void mark_special_names(MacroStmt& m);
 };
 
 }  // namespace ember::chat

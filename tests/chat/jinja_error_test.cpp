@@ -101,8 +101,13 @@ TEST(JinjaErrorTest, InfiniteMacroRecursionFails) {
   EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
   EXPECT_THAT(s.message(), HasSubstr("macro calls nested more than"));
   // Mutual recursion through caller() too.
-  s = render_error("{% macro a() %}{% call a() %}x{% endcall %}{% endmacro %}{{ a() }}");
+  s = render_error("{% macro a() %}{{ caller is defined }}{% call a() %}x{% endcall %}{% endmacro %}{{ a() }}");
   EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  // jinja2's argument checks: extras only when the body reads varargs / kwargs.
+  EXPECT_THAT(render_error("{% macro m(a) %}{% endmacro %}{{ m(1, 2) }}").message(),
+              HasSubstr("takes not more than 1 argument(s)"));
+  EXPECT_THAT(render_error("{% macro m(a) %}{% endmacro %}{{ m(b=1) }}").message(),
+              HasSubstr("takes no keyword argument 'b'"));
 }
 
 TEST(JinjaErrorTest, DeepNestingFailsAtParse) {

@@ -440,6 +440,12 @@ hi<|im_end|>
     {R"J({% for i in [1] %}{% set x %}[{{ x }}]{% endset %}{{ x }}{% endfor %})J",
      R"J({"x": "X"})J",
      R"J([])J"},
+    {R"J({% for i in [1,2] %}{% break %}{% else %}E{% endfor %}|{% for i in [1,2] %}{% continue %}{% else %}E{% endfor %}|{% for i in [1,2] %}{{ i }}{% if i == 1 %}{% continue %}{% endif %}{% else %}E{% endfor %}|{% for i in [1,2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}E{% endfor %})J",
+     "{}",
+     R"J(E|E|12|)J"},
+    {R"J({% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, k=3) }}{% macro n() %}[{{ caller is defined }}]{% endmacro %}{{ n() }}{% call n() %}{% endcall %})J",
+     "{}",
+     R"J(1(2,){'k': 3}[False][True])J"},
 };
 
 TEST(JinjaSyntaxTest, MatchesJinja2) { run_jinja_cases(kCases); }
