@@ -359,7 +359,9 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
   const size_t gb = group_bytes(w.dtype, K);
 
   if (w.dtype == DType::kBF16) {
-    const int64_t kc = std::min<int64_t>(K, kBF16KBlock), kblocks = (K + kc - 1) / kc;
+    // K-blocks only when the activations would not stay in L2 anyway (not in decode)
+    const bool fits = static_cast<size_t>(n * K) * 4 <= kActCacheBytes;
+    const int64_t kc = fits ? K : std::min<int64_t>(K, kBF16KBlock), kblocks = (K + kc - 1) / kc;
     const int64_t chunk = token_chunk(static_cast<size_t>(kc) * 4, kMaxTokens);
     for_each_tile<2, kMaxTokens>(groups, n, M, chunk, kblocks, bias, y, pool,
                                  [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, float out[][16]) {
