@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/log.h"
+
 namespace ember::server {
 
 const char* finish_reason_name(engine::FinishReason r) {
@@ -148,6 +150,10 @@ void Generation::end_part(Part& p) {
   if (auto ft = p.stream->first_token()) r.ttft_seconds = std::chrono::duration<double>(*ft - p.stream->arrival()).count();
   r.inter_token_seconds = std::move(p.itl);
   r.finish_reason = choices_[p.first_choice].finish_reason;
+  LOG_INFO("request %lld: %lld prompt tokens (%lld cached), %lld generated, ttft %.3f s, e2e %.3f s, %s",
+           static_cast<long long>(p.stream->id()), static_cast<long long>(r.prompt_tokens),
+           static_cast<long long>(p.stream->num_cached_tokens()), static_cast<long long>(r.generation_tokens),
+           r.ttft_seconds, r.e2e_seconds, r.finish_reason.c_str());
   metrics_->record_request(r);
 }
 

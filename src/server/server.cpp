@@ -206,7 +206,10 @@ Status Server::bind() {
 
 Status Server::listen() {
   if (port_ <= 0) return internal_error("Server::listen before bind");
-  if (!http_->listen_after_bind() && !shutting_down_.load()) return io_error("the HTTP server stopped unexpectedly");
+  listening_.store(true);
+  const bool ok = shutting_down_.load() || http_->listen_after_bind();
+  listening_.store(false);
+  if (!ok && !shutting_down_.load()) return io_error("the HTTP server stopped unexpectedly");
   return ok_status();
 }
 
@@ -241,7 +244,11 @@ void Server::shutdown() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (http_) http_->stop();
+  // stop() only acts on a running server: a listen() that is just starting
+  // is waited for, so that it cannot start after the stop and block.
+  for (int i = 0; i < 5000 && listening_.load() && !http_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  http_->stop();
 }
 
 }  // namespace ember::server

@@ -113,6 +113,7 @@ class Server {
   int64_t created_ = 0;  // unix time the server started
   std::atomic<bool> ready_{false};
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> listening_{false};  // inside listen()
   std::mutex inflight_mutex_;
   std::multiset<engine::RequestId> inflight_;
 };
