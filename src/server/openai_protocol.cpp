@@ -1,7 +1,10 @@
 #include "server/openai_protocol.h"
 
 #include <limits>
+#include <set>
+#include <string_view>
 
+#include "base/log.h"
 #include "server/json_fields.h"
 
 namespace ember::server {
@@ -15,9 +18,37 @@ constexpr int64_t kMaxLogprobs = 20;
     if (auto api_error_ = (expr)) return api_error_; \
   } while (0)
 
+// Fields a request may carry that ember reads (or deliberately accepts and
+// ignores, like `user`); any other is logged at debug level and ignored.
+const std::set<std::string_view> kKnownFields = {
+    "model", "temperature", "top_p", "top_k", "min_p", "presence_penalty", "frequency_penalty",
+    "repetition_penalty", "seed", "n", "min_tokens", "ignore_eos", "stop_token_ids", "stop", "skip_special_tokens",
+    "include_stop_str_in_output", "stream", "return_tokens_as_token_ids", "stream_options", "logit_bias",
+    "max_tokens", "max_completion_tokens", "logprobs", "top_logprobs", "messages", "tools", "tool_choice",
+    "chat_template_kwargs", "add_generation_prompt", "continue_final_message", "include_reasoning", "prompt", "echo",
+    "suffix", "user", "response_format", "add_special_tokens", "return_token_strs", "tokens"};
+
+void log_unknown_fields(const Json& body, const char* endpoint) {
+  if (log_level() > LogLevel::kDebug) return;
+  for (auto it = body.begin(); it != body.end(); ++it)
+    if (!kKnownFields.count(it.key())) LOG_DEBUG("%s: ignoring unknown field '%s'", endpoint, it.key().c_str());
+}
+
+// Fields that would change the output in ways ember does not implement yet:
+// refused rather than silently ignored.
+std::optional<ApiError> refuse_unsupported(const JsonFields& f) {
+  if (f.has("suffix")) return bad_request("suffix", "suffix: is not supported");
+  if (const Json* rf = f.find("response_format")) {
+    const bool text = rf->is_object() && rf->contains("type") && (*rf)["type"] == "text";
+    if (!text) return bad_request("response_format", "response_format: only {\"type\": \"text\"} is supported yet");
+  }
+  return std::nullopt;
+}
+
 // Every sampling field both endpoints take (vLLM's names).
 std::optional<ApiError> parse_common(const Json& body, const ParseContext& ctx, GenerationRequest* g) {
   JsonFields f(body);
+  EMBER_API_TRY(refuse_unsupported(f));
   sampling::SamplingParams& p = g->params;
   if (ctx.defaults) ctx.defaults->apply_to(p);
   EMBER_API_TRY(f.get_string("model", &g->model));
@@ -91,6 +122,7 @@ std::optional<ApiError> parse_body(const std::string& text, Json* out) {
 }
 
 std::optional<ApiError> parse_chat_request(const Json& body, const ParseContext& ctx, ChatRequest* out) {
+  log_unknown_fields(body, "chat completions");
   EMBER_API_TRY(parse_common(body, ctx, &out->gen));
   JsonFields f(body);
   EMBER_API_TRY(parse_max_tokens(f, "max_tokens", &out->gen));
@@ -133,6 +165,7 @@ std::optional<ApiError> parse_chat_request(const Json& body, const ParseContext&
 }
 
 std::optional<ApiError> parse_completion_request(const Json& body, const ParseContext& ctx, CompletionRequest* out) {
+  log_unknown_fields(body, "completions");
   EMBER_API_TRY(parse_common(body, ctx, &out->gen));
   JsonFields f(body);
   EMBER_API_TRY(parse_max_tokens(f, "max_tokens", &out->gen));

@@ -89,12 +89,21 @@ TEST_F(LifecycleTest, ShutdownEndsInFlightStreams) {
   o.port = 0;
   o.served_model_name = kModelName;
   o.http_threads = 8;
+  o.max_body_bytes = 4096;
   auto server = Server::create(o, engine(), tokenizer_, engine::generation_defaults(engine().model()));
   ASSERT_TRUE(server.ok()) << server.status().to_string();
   ASSERT_TRUE((*server)->bind().ok());
   Status listen_status = internal_error("not returned");
   std::thread listener([&] { listen_status = (*server)->listen(); });
   ASSERT_TRUE((*server)->warm_up().ok());
+  {
+    // A body over the limit: 413, in the error format.
+    httplib::Client cli("127.0.0.1", (*server)->port());
+    auto big = cli.Post("/v1/completions", Json{{"prompt", std::string(8192, 'a')}}.dump(), "application/json");
+    ASSERT_TRUE(big);
+    EXPECT_EQ(big->status, 413);
+    EXPECT_TRUE(Json::parse(big->body, nullptr, false)["error"]["message"].is_string()) << big->body;
+  }
 
   std::atomic<bool> got_data{false};
   std::string body;
