@@ -49,7 +49,7 @@ int cmd_run(int argc, char** argv) {
   args.option("chat-template", "FILE", "with --chat: a Jinja chat template instead of the model's");
   args.option("stop", "TEXT", "a stop string: generation ends where it appears (not printed)");
   args.flag("show-special", "print special tokens (e.g. <｜end▁of▁sentence｜>) in the output");
-  args.flag("ids", "also print the generated token ids at the end");
+  args.flag("ids", "also print the generated token ids at the end (without a tokenizer only ids are printed)");
   add_sampling_flags(args);
   add_model_flags(args);
   add_engine_flags(args);
@@ -61,8 +61,11 @@ int cmd_run(int argc, char** argv) {
   const std::string model_path = args.positional_at(0);
   auto config = engine_config_from_flags(args, model_path);
   if (!config.ok()) return report_error("run", config.status().to_string().c_str());
+  // --tokens works on a model file without a tokenizer (make-random): the
+  // output is then ids too.
   auto mt = engine::load_model_tokenizer(model_path);
-  if (!mt.ok()) return report_error("run", mt.status().to_string().c_str());
+  if (!mt.ok() && !args.has("tokens")) return report_error("run", mt.status().to_string().c_str());
+  std::shared_ptr<const tokenizer::Tokenizer> tok = mt.ok() ? mt->tokenizer : nullptr;
   auto engine = engine::AsyncEngine::create(*config);
   if (!engine.ok()) return report_error("run", engine.status().to_string().c_str());
   auto params = sampling_from_flags(args, (*engine)->model());
@@ -100,16 +103,18 @@ int cmd_run(int argc, char** argv) {
   engine::TextOutputOptions text_options;
   text_options.skip_special_tokens = !args.has("show-special");
   if (args.has("stop")) text_options.stop.push_back(args.get("stop"));
-  auto summary = stream_generation(**engine, mt->tokenizer, std::move(prompt), *params, text_options,
+  auto summary = stream_generation(**engine, tok, std::move(prompt), *params, text_options,
                                    [](const std::string& piece) {
                                      std::fwrite(piece.data(), 1, piece.size(), stdout);
                                      std::fflush(stdout);
                                    });
   std::printf("\n");
+  std::fflush(stdout);
   if (!summary.ok()) return report_error("run", summary.status().to_string().c_str());
   if (args.has("ids")) {
     for (size_t i = 0; i < summary->tokens.size(); ++i) std::printf("%s%d", i ? " " : "", summary->tokens[i]);
     std::printf("\n");
+    std::fflush(stdout);
   }
   std::fprintf(stderr, "%s\n", summary_line(*summary).c_str());
   return 0;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 namespace ember::app {
 namespace {
@@ -38,7 +39,10 @@ Result<GenerationSummary> stream_generation(engine::AsyncEngine& engine,
   GenerationSummary s;
   s.prompt_tokens = static_cast<int64_t>(prompt.size());
   EMBER_ASSIGN_OR_RETURN(auto stream, engine.add_request(std::move(prompt), params));
-  engine::TextOutput text(std::move(tokenizer), std::move(text_options));
+  // Without a tokenizer (a model file that has none) the "text" is the ids.
+  const bool ids_only = tokenizer == nullptr;
+  std::optional<engine::TextOutput> text;
+  if (!ids_only) text.emplace(std::move(tokenizer), std::move(text_options));
   auto emit = [&](const std::string& piece) {
     if (piece.empty()) return;
     s.text += piece;
@@ -57,9 +61,11 @@ Result<GenerationSummary> stream_generation(engine::AsyncEngine& engine,
     }
     if (!delta->error.ok()) return delta->error;
     s.tokens.insert(s.tokens.end(), delta->tokens.begin(), delta->tokens.end());
-    if (!text.stopped()) {
-      emit(text.push(delta->tokens));
-      if (text.stopped()) {
+    if (ids_only) {
+      for (int32_t t : delta->tokens) emit((s.text.empty() ? "" : " ") + std::to_string(t));
+    } else if (!text->stopped()) {
+      emit(text->push(delta->tokens));
+      if (text->stopped()) {
         engine.stop_sample(stream->id(), delta->index);
         s.finish_reason = engine::FinishReason::kStop;
       }
@@ -69,7 +75,7 @@ Result<GenerationSummary> stream_generation(engine::AsyncEngine& engine,
       break;
     }
   }
-  emit(text.finish());
+  if (!ids_only) emit(text->finish());
   const auto end = engine::Clock::now();
   const auto first = stream->first_token().value_or(end);
   s.prompt_seconds = std::chrono::duration<double>(first - stream->arrival()).count();

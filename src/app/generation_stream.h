@@ -1,6 +1,7 @@
 // Runs one request on the AsyncEngine and hands its text to a callback as it
 // streams (detokenized, stop strings applied), for `ember run` and
-// `ember chat`. Ctrl-C (SIGINT) while it runs aborts the request instead of
+// `ember chat`; with a null tokenizer the text is the ids, space-separated.
+// Ctrl-C (SIGINT) while it runs aborts the request instead of
 // the process; the text so far is kept.
 #pragma once
 
