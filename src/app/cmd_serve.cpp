@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "engine/model_defaults.h"
 #include "engine/tokenizer_loader.h"
+#include "server/loading_server.h"
 #include "server/server.h"
 
 namespace ember::app {
@@ -160,12 +161,17 @@ int cmd_serve(int argc, char** argv) {
   else LOG_WARN("%s: no chat template; /v1/chat/completions will answer 400", model_path->c_str());
   if (Status s = options.validate(); !s.ok()) return report_error("serve", s.message().c_str());
 
+  // /health answers 503 while the weights load.
+  server::LoadingServer loading;
+  if (Status s = loading.start(options.host, options.port); !s.ok()) return report_error("serve", s.message().c_str());
+  LOG_INFO("loading %s", model_path->c_str());
   auto engine = engine::AsyncEngine::create(*config);
   if (!engine.ok()) return report_error("serve", engine.status().to_string().c_str());
   auto defaults = defaults_from_flags(args, (*engine)->model());
   if (!defaults.ok()) return report_error("serve", defaults.status().to_string().c_str());
   auto server = server::Server::create(options, **engine, std::move(*mt), std::move(*defaults));
   if (!server.ok()) return report_error("serve", server.status().to_string().c_str());
+  loading.stop();
   if (Status s = (*server)->bind(); !s.ok()) return report_error("serve", s.message().c_str());
 
   Status listen_status;

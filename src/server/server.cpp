@@ -10,6 +10,7 @@
 #include "engine/model_defaults.h"
 #include "server/generation.h"
 #include "server/json_fields.h"
+#include "server/socket_options.h"
 
 namespace ember::server {
 namespace {
@@ -130,6 +131,10 @@ void Server::install_routes() {
   h.set_keep_alive_timeout(options_.keep_alive_timeout_s);
   h.set_keep_alive_max_count(1000);
   h.set_tcp_nodelay(true);
+  h.set_socket_options([this](int sock) {
+    set_listen_socket_options(sock);
+    listen_fd_.store(sock);
+  });
 
   h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (options_.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
@@ -201,6 +206,7 @@ Status Server::bind() {
                       " (in use, or not an address of this machine)");
     port_ = options_.port;
   }
+  raise_listen_backlog(listen_fd_.load());
   return ok_status();
 }
 

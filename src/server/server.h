@@ -114,6 +114,7 @@ class Server {
   std::atomic<bool> ready_{false};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> listening_{false};  // inside listen()
+  std::atomic<int> listen_fd_{-1};      // the listening socket, seen in httplib's socket-options hook
   std::mutex inflight_mutex_;
   std::multiset<engine::RequestId> inflight_;
 };

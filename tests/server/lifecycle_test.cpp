@@ -62,6 +62,8 @@ TEST_F(LifecycleTest, ConcurrentStreamsAllComplete) {
       if (r.status == 200 && s.framing_ok && s.done && !s.events.empty() &&
           s.events.back()["usage"]["completion_tokens"] == 6)
         ++complete;
+      else
+        ADD_FAILURE() << "client " << i << ": status " << r.status << " " << r.body.substr(0, 300);
     });
   }
   double worst_health = 0;
