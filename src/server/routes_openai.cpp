@@ -40,13 +40,16 @@ struct TokenNamer {
     const int32_t one[1] = {id};
     return tokenizer->decode(std::span<const int32_t>(one, 1), false);
   }
+  // The token's own bytes (a token may hold part of a UTF-8 character,
+  // which its text shows as U+FFFD).
+  Json bytes(int32_t id) const {
+    std::string raw;
+    tokenizer->append_token_bytes(id, false, &raw);
+    Json b = Json::array();
+    for (unsigned char c : raw) b.push_back(static_cast<int>(c));
+    return b;
+  }
 };
-
-Json bytes_of(const std::string& s) {
-  Json b = Json::array();
-  for (unsigned char c : s) b.push_back(static_cast<int>(c));
-  return b;
-}
 
 // Chat: {"content": [{token, logprob, bytes, top_logprobs: [...]}]}
 Json chat_logprobs(const std::vector<sampling::TokenLogprobs>& lps, const TokenNamer& name) {
@@ -56,9 +59,9 @@ Json chat_logprobs(const std::vector<sampling::TokenLogprobs>& lps, const TokenN
     Json top = Json::array();
     for (const auto& [id, v] : lp.top) {
       const std::string t = name(id);
-      top.push_back({{"token", t}, {"logprob", v}, {"bytes", bytes_of(t)}});
+      top.push_back({{"token", t}, {"logprob", v}, {"bytes", name.bytes(id)}});
     }
-    content.push_back({{"token", tok}, {"logprob", lp.logprob}, {"bytes", bytes_of(tok)}, {"top_logprobs", top}});
+    content.push_back({{"token", tok}, {"logprob", lp.logprob}, {"bytes", name.bytes(lp.token)}, {"top_logprobs", top}});
   }
   return {{"content", content}};
 }

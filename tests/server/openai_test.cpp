@@ -244,12 +244,19 @@ TEST_F(OpenAiTest, EchoAndLogprobs) {
   EXPECT_EQ(r.json()["choices"][0]["logprobs"]["tokens"][0].get<std::string>().rfind("token_id:", 0), 0u);
 
   r = post("/v1/chat/completions",
-           {{"messages", user_chat("Hi")}, {"max_tokens", 2}, {"logprobs", true}, {"top_logprobs", 3}});
+           {{"messages", user_chat("Hi")}, {"max_tokens", 2}, {"logprobs", true}, {"top_logprobs", 3}, {"seed", 4}});
   ASSERT_EQ(r.status, 200) << r.body;
   const Json content = r.json()["choices"][0]["logprobs"]["content"];
   ASSERT_EQ(content.size(), 2u);
   EXPECT_EQ(content[0]["top_logprobs"].size(), 3u);
   EXPECT_LE(content[0]["logprob"].get<double>(), 0.0);
+  // bytes: the token's own bytes, which together are the reply's text.
+  std::string bytes;
+  for (const auto& t : content)
+    for (const auto& b : t["bytes"]) bytes += static_cast<char>(b.get<int>());
+  const Json m = r.json()["choices"][0]["message"];
+  const std::string text = m["reasoning_content"].is_string() ? m["reasoning_content"].get<std::string>() : "";
+  if (text.find("\xEF\xBF\xBD") == std::string::npos) EXPECT_EQ(bytes, text) << r.body;  // no cut UTF-8 at the end
 }
 
 TEST_F(OpenAiTest, NTwoAndSeedReproducibility) {
