@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "chat/chat_template.h"
 #include "server_fixture.h"
 
 namespace ember::server::testing {
@@ -72,6 +73,41 @@ TEST_F(EndpointsTest, TokenizeDetokenize) {
   EXPECT_EQ(r.json()["prompt"], tok().decode(*expected));
   EXPECT_EQ(post("/detokenize", {{"tokens", {-1}}}).status, 400);
   EXPECT_EQ(post("/tokenize", {{"prompt", 3}}).status, 400);
+}
+
+// The chat fields reach the template: /tokenize gives the ids of the
+// template's own rendering of the same input.
+TEST_F(EndpointsTest, ChatTemplateFields) {
+  auto source = chat::load_chat_template(kModelDir, false);
+  ASSERT_TRUE(source.ok());
+  auto tmpl = chat::ChatTemplate::create(*source);
+  ASSERT_TRUE(tmpl.ok());
+  const Json messages = {{{"role", "user"}, {"content", "Hi"}}, {{"role", "assistant"}, {"content", "Hel"}}};
+  auto expected = [&](bool add_generation_prompt, bool continue_final) {
+    chat::ChatRenderInput in;
+    in.messages = messages;
+    in.add_generation_prompt = add_generation_prompt;
+    in.continue_final_message = continue_final;
+    if (!tokenizer_.bos_token.empty()) in.bos_token = tokenizer_.bos_token;
+    if (!tokenizer_.eos_token.empty()) in.eos_token = tokenizer_.eos_token;
+    auto text = tmpl->render(in);
+    EXPECT_TRUE(text.ok()) << text.status().to_string();
+    return *tok().encode(*text, {.add_special_tokens = false, .parse_special = true});
+  };
+  Reply r = post("/tokenize", {{"messages", messages}, {"add_generation_prompt", false}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["tokens"].get<std::vector<int32_t>>(), expected(false, false));
+  r = post("/tokenize", {{"messages", messages}, {"add_generation_prompt", false}, {"continue_final_message", true}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["tokens"].get<std::vector<int32_t>>(), expected(false, true));
+  EXPECT_NE(expected(false, true), expected(false, false));
+  // continue_final_message with the generation prompt is refused.
+  EXPECT_EQ(post("/tokenize", {{"messages", messages}, {"continue_final_message", true}}).status, 400);
+  // A continued final message generates after "Hel" (not inside reasoning).
+  r = post("/v1/chat/completions", {{"messages", messages}, {"add_generation_prompt", false},
+                                    {"continue_final_message", true}, {"max_tokens", 2}, {"seed", 1}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["usage"]["prompt_tokens"], expected(false, true).size());
 }
 
 TEST_F(EndpointsTest, Generate) {

@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 
 const std::string kEmber = std::string(EMBER_BINARY_DIR) + "/ember";
 const std::string kModelDir = std::string(EMBER_FIXTURES_DIR) + "/models/tiny-r1vocab/hf";
+const std::string kGguf = std::string(EMBER_FIXTURES_DIR) + "/models/tiny-r1vocab/tiny-r1vocab-BF16.gguf";
 
 int free_port() {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -87,7 +88,8 @@ std::string read_all(const std::string& path) {
 class ServeCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kModelDir + "/config.json") || !fs::exists(kEmber)) GTEST_SKIP() << "fixtures or ember missing";
+    if (!fs::exists(kModelDir + "/config.json") || !fs::exists(kGguf) || !fs::exists(kEmber))
+      GTEST_SKIP() << "fixtures or ember missing";
     home_ = fs::temp_directory_path() / ("ember-serve-test-" + std::to_string(::getpid()));
     fs::remove_all(home_);
     const fs::path repo = home_ / "hub" / "models--test-org--tiny-r1";
@@ -97,6 +99,12 @@ class ServeCliTest : public ::testing::Test {
     std::ofstream(repo / "refs" / "main") << commit;
     for (const auto& e : fs::directory_iterator(kModelDir))
       fs::create_symlink(e.path(), repo / "snapshots" / commit / e.path().filename());
+    // A GGUF repo: one .gguf file in its snapshot, picked as REPO:FILE.
+    const fs::path gguf_repo = home_ / "hub" / "models--test-org--tiny-r1-GGUF";
+    fs::create_directories(gguf_repo / "refs");
+    fs::create_directories(gguf_repo / "snapshots" / commit);
+    std::ofstream(gguf_repo / "refs" / "main") << commit;
+    fs::create_symlink(kGguf, gguf_repo / "snapshots" / commit / "tiny-r1vocab-BF16.gguf");
   }
   void TearDown() override {
     if (!home_.empty()) fs::remove_all(home_);
@@ -134,6 +142,29 @@ TEST_F(ServeCliTest, RepoIdFromTheCacheServesAndExitsCleanly) {
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->status, 200) << chat->body;
   ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid, 30), 0) << read_all(log);
+}
+
+TEST_F(ServeCliTest, GgufFileOfACachedRepo) {
+  const int port = free_port();
+  const std::string log = (home_ / "serve.log").string();
+  pid_t pid = spawn({"serve", "test-org/tiny-r1-GGUF:tiny-r1vocab-BF16.gguf", "--port", std::to_string(port), "--threads",
+                     "1", "--kv-cache-memory", "16M", "--max-model-len", "128", "--served-model-name", "r1"},
+                    {"HF_HOME=" + home_.string()}, log);
+  ASSERT_GT(pid, 0);
+  httplib::Client cli("127.0.0.1", port);
+  bool healthy = false;
+  for (int i = 0; i < 600 && !healthy; ++i) {
+    auto r = cli.Get("/health");
+    healthy = r && r->status == 200;
+    if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(healthy) << read_all(log);
+  auto chat = cli.Post("/v1/chat/completions", R"({"model": "r1", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})",
+                       "application/json");
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->status, 200) << chat->body;
+  ::kill(pid, SIGINT);
   EXPECT_EQ(wait_exit(pid, 30), 0) << read_all(log);
 }
 
