@@ -156,7 +156,12 @@ int cmd_serve(int argc, char** argv) {
     if (const char* k = std::getenv("EMBER_API_KEY")) options.api_key = k;
   options.reasoning_parser = args.get("reasoning-parser");
   auto source = chat_template_source(*mt, args.get("chat-template"), false);
-  if (source.ok()) options.chat_template = std::move(*source);
+  if (source.ok()) {
+    options.chat_template = std::move(*source);
+    // A model with named templates may have a "tool_use" one for requests with tools.
+    if (auto tools = chat_template_source(*mt, args.get("chat-template"), true); tools.ok())
+      options.tool_chat_template = std::move(*tools);
+  }
   else if (args.has("chat-template")) return report_error("serve", source.status().to_string().c_str());
   else LOG_WARN("%s: no chat template; /v1/chat/completions will answer 400", model_path->c_str());
   if (Status s = options.validate(); !s.ok()) return report_error("serve", s.message().c_str());

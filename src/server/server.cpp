@@ -63,6 +63,11 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, engine::As
     auto t = chat::ChatTemplate::create(s->options_.chat_template);
     if (!t.ok()) return t.status().with_context("chat template");
     s->template_ = std::make_unique<chat::ChatTemplate>(std::move(*t));
+    if (!s->options_.tool_chat_template.empty() && s->options_.tool_chat_template != s->options_.chat_template) {
+      auto tt = chat::ChatTemplate::create(s->options_.tool_chat_template);
+      if (!tt.ok()) return tt.status().with_context("tool_use chat template");
+      s->tool_template_ = std::make_unique<chat::ChatTemplate>(std::move(*tt));
+    }
     // Does the generation prompt open the reasoning (DeepSeek-R1: "<think>\n")?
     ChatRequest probe;
     probe.messages = Json::array({{{"role", "user"}, {"content", "x"}}});
@@ -103,7 +108,8 @@ std::optional<ApiError> Server::render_chat(const ChatRequest& req, std::string*
   if (!tokenizer_.eos_token.empty()) in.eos_token = tokenizer_.eos_token;
   if (!tokenizer_.pad_token.empty()) in.pad_token = tokenizer_.pad_token;
   in.extra = req.chat_template_kwargs;
-  auto r = template_->render(in);
+  const bool tools = req.tools && !req.tools->empty();
+  auto r = (tools && tool_template_ ? *tool_template_ : *template_).render(in);
   if (!r.ok()) return bad_request("messages", "chat template: " + r.status().message());
   *text = std::move(*r);
   return std::nullopt;

@@ -40,6 +40,7 @@ struct ServerOptions {
   std::string model_root;                 // /v1/models "root" (the path served)
   std::string api_key;                    // empty: no authentication
   std::string chat_template;              // Jinja source; empty: chat completions answer 400
+  std::string tool_chat_template;         // for requests with tools (a model's "tool_use" template); empty: the above
   std::string reasoning_parser = "auto";  // auto (deepseek_r1 when the template opens <think>) | deepseek_r1 | none
   size_t max_body_bytes = 32u << 20;      // larger request bodies get 413
   int read_timeout_s = 30;                // reading a request
@@ -106,6 +107,7 @@ class Server {
   std::optional<sampling::GenerationDefaults> defaults_;
   ParseContext parse_context_;
   std::unique_ptr<chat::ChatTemplate> template_;
+  std::unique_ptr<chat::ChatTemplate> tool_template_;  // null: template_
   bool reasoning_ = false;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<httplib::Server> http_;

@@ -1,10 +1,15 @@
 // Concurrency, hostile bodies and shutdown.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "chat/chat_template.h"
 #include "engine/model_defaults.h"
+#include "server/loading_server.h"
 #include "server_fixture.h"
 
 namespace ember::server::testing {
@@ -138,6 +143,65 @@ TEST_F(LifecycleTest, ShutdownEndsInFlightStreams) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(engine().stats().scheduler.num_running, 0);
   EXPECT_FALSE((*server)->ready());
+}
+
+// A request with tools renders with the tool_use template when one is given.
+TEST_F(LifecycleTest, ToolsPickTheToolTemplate) {
+  ServerOptions o;
+  o.port = 0;
+  o.served_model_name = kModelName;
+  o.http_threads = 4;
+  o.chat_template = "PLAIN {{ messages[0]['content'] }}";
+  o.tool_chat_template = "TOOLS {{ tools | length }} {{ messages[0]['content'] }}";
+  auto server = Server::create(o, engine(), tokenizer_, std::nullopt);
+  ASSERT_TRUE(server.ok()) << server.status().to_string();
+  ASSERT_TRUE((*server)->bind().ok());
+  std::thread listener([&] { (void)(*server)->listen(); });
+  EXPECT_FALSE((*server)->reasoning_enabled());  // the template does not open <think>
+  httplib::Client cli("127.0.0.1", (*server)->port());
+  const Json messages = {{{"role", "user"}, {"content", "Hi"}}};
+  const Json tools = {{{"type", "function"}, {"function", {{"name", "f"}, {"parameters", Json::object()}}}}};
+  auto with_tools = cli.Post("/tokenize", Json{{"messages", messages}, {"tools", tools}}.dump(), "application/json");
+  auto without = cli.Post("/tokenize", Json{{"messages", messages}}.dump(), "application/json");
+  ASSERT_TRUE(with_tools && without);
+  auto ids = [&](const char* text) { return *tok().encode(text, {.add_special_tokens = false}); };
+  EXPECT_EQ(Json::parse(with_tools->body)["tokens"].get<std::vector<int32_t>>(), ids("TOOLS 1 Hi")) << with_tools->body;
+  EXPECT_EQ(Json::parse(without->body)["tokens"].get<std::vector<int32_t>>(), ids("PLAIN Hi")) << without->body;
+  (*server)->shutdown();
+  listener.join();
+}
+
+// While the model loads: /health 503, the API 503 in the error format;
+// stop() frees the port for the real server.
+TEST(LoadingServer, AnswersServiceUnavailableAndFreesThePort) {
+  int port = 0;
+  {
+    // A free port: bind port 0, read it back, release.
+    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(s);
+    port = ntohs(a.sin_port);
+  }
+  LoadingServer loading;
+  ASSERT_TRUE(loading.start("127.0.0.1", port).ok());
+  httplib::Client cli("127.0.0.1", port);
+  auto health = cli.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 503);
+  auto api = cli.Post("/v1/chat/completions", "{}", "application/json");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 503);
+  EXPECT_EQ(Json::parse(api->body, nullptr, false)["error"]["code"], 503);
+  LoadingServer second;
+  EXPECT_FALSE(second.start("127.0.0.1", port).ok());  // in use: no SO_REUSEPORT sharing
+  loading.stop();
+  LoadingServer after;  // SO_REUSEADDR, as the real server binds
+  EXPECT_TRUE(after.start("127.0.0.1", port).ok());
 }
 
 }  // namespace
