@@ -78,8 +78,12 @@ std::optional<ApiError> parse_common(const Json& body, const ParseContext& ctx, 
   EMBER_API_TRY(f.get_bool("ignore_eos", &p.ignore_eos));
   EMBER_API_TRY(f.get_int_list("stop_token_ids", 0, ctx.vocab - 1, &p.stop_token_ids));
   EMBER_API_TRY(f.get_strings("stop", &g->text.stop));
-  for (const auto& s : g->text.stop)
+  // Every stop string is checked against every new piece of text: bounded.
+  if (g->text.stop.size() > 256) return bad_request("stop", "stop: at most 256 stop strings");
+  for (const auto& s : g->text.stop) {
     if (s.empty()) return bad_request("stop", "stop: stop strings must not be empty");
+    if (s.size() > 4096) return bad_request("stop", "stop: a stop string is longer than 4096 bytes");
+  }
   EMBER_API_TRY(f.get_bool("skip_special_tokens", &g->text.skip_special_tokens));
   EMBER_API_TRY(f.get_bool("include_stop_str_in_output", &g->text.include_stop_str_in_output));
   EMBER_API_TRY(f.get_bool("stream", &g->stream));

@@ -345,6 +345,7 @@ TEST_F(OpenAiTest, BadRequests) {
   expect_400(post("/v1/chat/completions", {{"messages", user_chat("x")}, {"max_completion_tokens", ctx}}), "max_tokens");
   expect_400(post("/v1/completions", {{"prompt", std::vector<int32_t>(static_cast<size_t>(ctx), 100)}}), "prompt");
   expect_400(post("/v1/completions", {{"prompt", {1, 2, 999999999}}}), "prompt");
+  expect_400(post("/v1/completions", {{"prompt", "x"}, {"stop", std::vector<std::string>(257, "a")}}), "stop");
   // Fields that would change the output in ways not implemented: refused.
   expect_400(post("/v1/completions", {{"prompt", "x"}, {"suffix", "y"}}), "suffix");
   expect_400(post("/v1/chat/completions", {{"messages", user_chat("x")}, {"response_format", {{"type", "json_object"}}}}),
