@@ -112,8 +112,8 @@ int cmd_serve(int argc, char** argv) {
   args.option("api-key", "KEY", "require 'Authorization: Bearer KEY' (default: $EMBER_API_KEY; none if unset)");
   args.option("chat-template", "FILE", "a Jinja chat template instead of the model's");
   args.option("reasoning-parser", "NAME",
-              "split <think> reasoning from content: deepseek_r1|none (default: deepseek_r1 when the chat template "
-              "opens <think>)", "auto");
+              "split <think> reasoning from content: auto|deepseek_r1|none (auto: deepseek_r1 when the chat "
+              "template's generation prompt opens <think>)", "auto");
   args.option("http-threads", "N", "HTTP worker threads: concurrent connections, each stream holds one", "512");
   args.option("default-temperature", "T", "override generation_config.json's temperature default");
   args.option("default-top-p", "P", "override generation_config.json's top_p default");

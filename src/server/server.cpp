@@ -38,7 +38,7 @@ Status ServerOptions::validate() const {
   if (served_model_name.empty()) return invalid_argument("served model name: is empty");
   if (port < 0 || port > 65535) return invalid_argument("--port must be between 0 and 65535");
   if (reasoning_parser != "auto" && reasoning_parser != "deepseek_r1" && reasoning_parser != "none")
-    return invalid_argument("--reasoning-parser must be deepseek_r1 or none");
+    return invalid_argument("--reasoning-parser must be auto, deepseek_r1 or none");
   if (http_threads < 4 || http_threads > 8192) return invalid_argument("http threads must be in [4, 8192]");
   if (max_body_bytes < 1024) return invalid_argument("body limit must be at least 1 KiB");
   return ok_status();
