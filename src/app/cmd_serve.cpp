@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -100,6 +101,48 @@ Result<std::optional<sampling::GenerationDefaults>> defaults_from_flags(const Cl
   return d;
 }
 
+// SIGINT/SIGTERM, taken by sigwait on a thread of their own (blocked in
+// every other thread, so the mask must be set before any starts). While the
+// model loads a signal exits at once; once serve() named the server it shuts
+// it down (stop accepting, abort in-flight requests) and the main thread,
+// waiting for listen() to return, exits 0.
+class SignalWaiter {
+ public:
+  SignalWaiter() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      if (finished_.load()) return;
+      if (server::Server* s = server_.load()) {
+        LOG_INFO("shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        s->shutdown();
+      } else {
+        LOG_INFO("interrupted while loading (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        std::_Exit(0);
+      }
+    });
+  }
+  ~SignalWaiter() { finish(); }
+  void serve(server::Server* s) { server_.store(s); }
+  // Ends the waiting thread (waking it if no signal came).
+  void finish() {
+    if (!thread_.joinable()) return;
+    finished_.store(true);
+    ::kill(::getpid(), SIGTERM);  // blocked everywhere: only the waiting thread takes it
+    thread_.join();
+  }
+
+ private:
+  sigset_t set_;
+  std::atomic<server::Server*> server_{nullptr};
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
 }  // namespace
 
 int cmd_serve(int argc, char** argv) {
@@ -124,13 +167,7 @@ int cmd_serve(int argc, char** argv) {
   add_engine_flags(args);
   if (int rc = parse_or_exit(args, argc, argv); rc >= 0) return rc;
 
-  // SIGINT/SIGTERM are taken by sigwait below; block them before any thread
-  // starts so that none of them gets the signal.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  SignalWaiter signals;  // before any other thread starts
 
   const std::string model_arg = args.positional_at(0, kDefaultModel);
   auto model_path = resolve_model(model_arg);
@@ -180,25 +217,21 @@ int cmd_serve(int argc, char** argv) {
   if (Status s = (*server)->bind(); !s.ok()) return report_error("serve", s.message().c_str());
 
   Status listen_status;
-  std::thread listener([&] {
-    listen_status = (*server)->listen();
-    ::kill(::getpid(), SIGTERM);  // wakes sigwait if the server stopped by itself
-  });
+  std::thread listener([&] { listen_status = (*server)->listen(); });
+  signals.serve(server->get());  // a signal from now on shuts the server down
   LOG_INFO("warming up (max_model_len %lld, reasoning parser %s)", static_cast<long long>((*engine)->max_model_len()),
            (*server)->reasoning_enabled() ? "deepseek_r1" : "none");
   if (Status s = (*server)->warm_up(); !s.ok()) {
     LOG_ERROR("%s", s.to_string().c_str());
     (*server)->shutdown();
     listener.join();
+    signals.finish();
     return 1;
   }
   LOG_INFO("serving %s as '%s' on http://%s:%d", model_path->c_str(), options.served_model_name.c_str(),
            options.host.c_str(), (*server)->port());
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LOG_INFO("shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  (*server)->shutdown();
-  listener.join();
+  listener.join();  // until a signal's shutdown (or the server failing)
+  signals.finish();
   server->reset();
   if (!listen_status.ok()) return report_error("serve", listen_status.message().c_str());
   return 0;
