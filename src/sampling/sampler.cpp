@@ -77,9 +77,7 @@ int32_t Sampler::draw(float* logits, int64_t vocab) {
   const int64_t top_k = params_.top_k > 0 ? std::min<int64_t>(params_.top_k, vocab) : vocab;
   const float top_p = params_.top_p;
 
-  // Candidates sorted best first, grown until they cover top_k / top_p: the
-  // nucleus is usually a few dozen tokens, so a full sort of the vocabulary
-  // is rarely needed.
+  // Candidates: probabilities (unnormalized) of every token.
   candidates_.resize(vocab);
   float max_logit = kNegInf;
   for (int64_t i = 0; i < vocab; ++i) {
@@ -87,40 +85,43 @@ int32_t Sampler::draw(float* logits, int64_t vocab) {
     max_logit = std::max(max_logit, candidates_[i].first);
   }
   if (!std::isfinite(max_logit)) return argmax(logits, vocab);  // everything masked
-  double total = 0.0;
-  for (auto& c : candidates_) {
-    c.first = std::exp(c.first - max_logit);
-    total += c.first;
-  }
+  for (auto& c : candidates_) c.first = std::exp(c.first - max_logit);
+  // A strict order (ties to the lower id), so the kept set is the one a full
+  // sort would give.
   auto better = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };
+  auto mass_of = [&](int64_t b, int64_t e) {
+    double m = 0.0;
+    for (int64_t i = b; i < e; ++i) m += candidates_[i].first;
+    return m;
+  };
+  // top_k, then top_p over the renormalized top k (as vLLM applies them),
+  // by selection instead of sorting: linear time even when the nucleus is
+  // most of the vocabulary (a flat distribution).
   int64_t keep = top_k;
-  if (top_k < vocab || top_p < 1.0f) {
-    int64_t k = std::min<int64_t>(top_k, 64);
-    for (;;) {
-      std::partial_sort(candidates_.begin(), candidates_.begin() + k, candidates_.end(), better);
-      if (k == top_k) break;
-      double mass = 0.0;
-      for (int64_t i = 0; i < k; ++i) mass += candidates_[i].first;
-      if (mass / total >= top_p) break;
-      k = std::min<int64_t>(k * 4, top_k);
-    }
-    keep = k;
-    if (top_p < 1.0f) {
-      double mass = 0.0;
-      for (int64_t i = 0; i < k; ++i) {
-        mass += candidates_[i].first;
-        if (mass / total >= top_p) {
-          keep = i + 1;
-          break;
-        }
+  if (top_k < vocab) std::nth_element(candidates_.begin(), candidates_.begin() + top_k, candidates_.end(), better);
+  if (top_p < 1.0f) {
+    // The smallest best-first prefix whose mass reaches the target:
+    // [0, lo) is chosen (mass `above` < target), the answer lies in (lo, hi].
+    const double target = top_p * mass_of(0, keep);
+    int64_t lo = 0, hi = keep;
+    double above = 0.0;
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      std::nth_element(candidates_.begin() + lo, candidates_.begin() + mid, candidates_.begin() + hi, better);
+      const double left = mass_of(lo, mid);
+      if (above + left >= target) {
+        hi = mid;
+      } else {
+        above += left;
+        lo = mid;
       }
     }
+    keep = hi;
   }
   if (params_.min_p > 0.0f) {
-    // min_p relative to the most likely token (index 0 after sorting; without
-    // sorting find the max first).
+    // min_p relative to the most likely kept token.
     float best = 0.0f;
     for (int64_t i = 0; i < keep; ++i) best = std::max(best, candidates_[i].first);
     const float floor_p = best * params_.min_p;
