@@ -85,7 +85,8 @@ int32_t Sampler::draw(float* logits, int64_t vocab) {
     max_logit = std::max(max_logit, candidates_[i].first);
   }
   if (!std::isfinite(max_logit)) return argmax(logits, vocab);  // everything masked
-  for (auto& c : candidates_) c.first = std::exp(c.first - max_logit);
+  probs_.resize(vocab);
+  for (int64_t i = 0; i < vocab; ++i) probs_[i] = candidates_[i].first = std::exp(candidates_[i].first - max_logit);
   // A strict order (ties to the lower id), so the kept set is the one a full
   // sort would give.
   auto better = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
@@ -119,6 +120,21 @@ int32_t Sampler::draw(float* logits, int64_t vocab) {
       }
     }
     keep = hi;
+  }
+  if (top_k < vocab || top_p < 1.0f) {
+    // Draw over the kept tokens in id order, not in the order selection left
+    // them: then a tiny change of the logits (another batch composition)
+    // changes the drawn token only if it moves a token across the cut or u
+    // across a boundary, as with a sorted list.
+    std::pair<float, int32_t> worst = candidates_[0];
+    for (int64_t i = 1; i < keep; ++i)
+      if (better(worst, candidates_[i])) worst = candidates_[i];
+    int64_t w = 0;
+    for (int64_t i = 0; i < vocab; ++i) {
+      const std::pair<float, int32_t> c = {probs_[i], static_cast<int32_t>(i)};
+      if (!better(worst, c)) candidates_[w++] = c;
+    }
+    keep = w;
   }
   if (params_.min_p > 0.0f) {
     // min_p relative to the most likely kept token.

@@ -55,6 +55,7 @@ class Sampler {
   int32_t generated_ = 0;
   std::mt19937_64 rng_;
   std::vector<std::pair<float, int32_t>> candidates_;  // reused scratch
+  std::vector<float> probs_;                          // by token id, unnormalized
 };
 
 }  // namespace ember::sampling
