@@ -1,6 +1,7 @@
 #include "app/chat_session.h"
 
 #include "base/mapped_file.h"
+#include "chat/reasoning_parser.h"
 
 namespace ember::app {
 
@@ -28,9 +29,7 @@ Result<std::unique_ptr<ChatSession>> ChatSession::create(const engine::ModelToke
   // Does the generation prompt open the reasoning (DeepSeek-R1: "<think>\n")?
   auto probe = s->render(s->messages_for("x"));
   if (!probe.ok()) return probe.status().with_context("chat template");
-  std::string tail = *probe;
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
-  s->starts_in_reasoning_ = tail.size() >= 7 && tail.compare(tail.size() - 7, 7, "<think>") == 0;
+  s->starts_in_reasoning_ = chat::prompt_opens_reasoning(*probe);
   return s;
 }
 

@@ -4,6 +4,13 @@
 
 namespace ember::chat {
 
+bool prompt_opens_reasoning(std::string_view prompt, std::string_view open_tag) {
+  const size_t end = prompt.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return false;
+  const std::string_view body = prompt.substr(0, end + 1);
+  return body.size() >= open_tag.size() && body.substr(body.size() - open_tag.size()) == open_tag;
+}
+
 ReasoningParser::ReasoningParser(bool starts_in_reasoning, std::string open_tag, std::string close_tag)
     : open_(std::move(open_tag)),
       close_(std::move(close_tag)),

@@ -11,6 +11,11 @@
 
 namespace ember::chat {
 
+// Whether a rendered prompt ends inside the reasoning: its last non-space
+// text is the opening tag (DeepSeek-R1 templates end the generation prompt
+// with "<think>\n"), so the output starts as reasoning.
+bool prompt_opens_reasoning(std::string_view prompt, std::string_view open_tag = "<think>");
+
 class ReasoningParser {
  public:
   struct Delta {

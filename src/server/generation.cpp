@@ -16,13 +16,6 @@ const char* finish_reason_name(engine::FinishReason r) {
   return "stop";
 }
 
-bool prompt_opens_reasoning(const std::string& prompt) {
-  size_t end = prompt.size();
-  while (end > 0 && (prompt[end - 1] == '\n' || prompt[end - 1] == ' ' || prompt[end - 1] == '\r')) --end;
-  static const std::string kOpen = "<think>";
-  return end >= kOpen.size() && prompt.compare(end - kOpen.size(), kOpen.size(), kOpen) == 0;
-}
-
 Generation::Generation(engine::AsyncEngine& engine, std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
                        GenerationOptions options, Metrics* metrics)
     : engine_(engine), tokenizer_(std::move(tokenizer)), options_(std::move(options)), metrics_(metrics) {}

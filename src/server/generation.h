@@ -103,10 +103,6 @@ class Generation {
   size_t next_poll_ = 0;
 };
 
-// Whether a rendered chat prompt ends inside <think> (DeepSeek-R1 templates
-// end the generation prompt with "<think>\n").
-bool prompt_opens_reasoning(const std::string& prompt);
-
 // Finish reasons as the API writes them.
 const char* finish_reason_name(engine::FinishReason r);
 

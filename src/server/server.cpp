@@ -72,7 +72,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, engine::As
     ChatRequest probe;
     probe.messages = Json::array({{{"role", "user"}, {"content", "x"}}});
     std::string text;
-    const bool opens = !s->render_chat(probe, &text) && prompt_opens_reasoning(text);
+    const bool opens = !s->render_chat(probe, &text) && chat::prompt_opens_reasoning(text);
     s->reasoning_ = s->options_.reasoning_parser == "deepseek_r1" || (s->options_.reasoning_parser == "auto" && opens);
   } else if (s->options_.reasoning_parser == "deepseek_r1") {
     s->reasoning_ = true;
