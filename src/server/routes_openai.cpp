@@ -159,6 +159,21 @@ std::vector<ChoiceAccum> run_to_end(Generation& g) {
   return acc;
 }
 
+// The end of an SSE stream: the error event, or the usage chunk when
+// stream_options.include_usage asked for it; then [DONE].
+std::string sse_stream_end(const Generation& g, bool include_usage, const std::string& id, const char* object,
+                           int64_t created, const std::string& model) {
+  std::string out;
+  if (!g.error().ok()) {
+    out += sse_event(ApiError{500, g.error().message(), "InternalServerError", "", ""}.to_json());
+  } else if (include_usage) {
+    out += sse_event(Json{{"id", id}, {"object", object}, {"created", created}, {"model", model},
+                          {"choices", Json::array()}, {"usage", usage_json(g)}});
+  }
+  out += sse_done();
+  return out;
+}
+
 }  // namespace
 
 void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
@@ -177,7 +192,7 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
   GenerationOptions go;
   go.text = cr.gen.text;
   go.reasoning = reasoning_;
-  go.starts_in_reasoning = prompt_opens_reasoning(text) || options_.reasoning_parser == "deepseek_r1";
+  go.starts_in_reasoning = chat::prompt_opens_reasoning(text) || options_.reasoning_parser == "deepseek_r1";
   go.include_reasoning = cr.include_reasoning;
   auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
   if (Status s = gen->add(std::move(*ids), cr.gen.params, cr.gen.n); !s.ok())
@@ -253,15 +268,7 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
       }
     }
   };
-  job->on_end = [=](std::string& out) {
-    if (!g->error().ok()) {
-      out += sse_event(ApiError{500, g->error().message(), "InternalServerError", "", ""}.to_json());
-    } else if (include_usage) {
-      out += sse_event(Json{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
-                            {"choices", Json::array()}, {"usage", usage_json(*g)}});
-    }
-    out += sse_done();
-  };
+  job->on_end = [=](std::string& out) { out += sse_stream_end(*g, include_usage, id, "chat.completion.chunk", created, model); };
   job->gen = std::move(gen);
   job->inflight = std::move(inflight);
   stream_response(res, std::move(job), "text/event-stream");
@@ -351,15 +358,7 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
       out += sse_event(chunk(std::move(choice)));
     }
   };
-  job->on_end = [=](std::string& out) {
-    if (!g->error().ok()) {
-      out += sse_event(ApiError{500, g->error().message(), "InternalServerError", "", ""}.to_json());
-    } else if (include_usage) {
-      out += sse_event(Json{{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
-                            {"choices", Json::array()}, {"usage", usage_json(*g)}});
-    }
-    out += sse_done();
-  };
+  job->on_end = [=](std::string& out) { out += sse_stream_end(*g, include_usage, id, "text_completion", created, model); };
   job->gen = std::move(gen);
   job->inflight = std::move(inflight);
   stream_response(res, std::move(job), "text/event-stream");
