@@ -3,6 +3,7 @@
 // read.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,9 +24,30 @@ struct Rendered {
   std::vector<int32_t> ids;
 };
 
+// The compiled templates, for requests without and with tools (a named
+// template list may pick another one for tools), each compiled once.
+class Templates {
+ public:
+  Templates(const engine::ModelTokenizer& mt, std::string file) : mt_(mt), file_(std::move(file)) {}
+  Result<const chat::ChatTemplate*> get(bool tools) {
+    std::optional<chat::ChatTemplate>& slot = compiled_[tools ? 1 : 0];
+    if (!slot) {
+      EMBER_ASSIGN_OR_RETURN(std::string source, chat_template_source(mt_, file_, tools));
+      EMBER_ASSIGN_OR_RETURN(chat::ChatTemplate t, chat::ChatTemplate::create(std::move(source)));
+      slot.emplace(std::move(t));
+    }
+    return &*slot;
+  }
+
+ private:
+  const engine::ModelTokenizer& mt_;
+  std::string file_;
+  std::optional<chat::ChatTemplate> compiled_[2];
+};
+
 // {"messages", "tools"?, "add_generation_prompt"?, "continue_final_message"?,
 //  "chat_template_kwargs"?} -> the prompt and its ids.
-Result<Rendered> render_request(const Json& req, const engine::ModelTokenizer& mt, const std::string& template_file) {
+Result<Rendered> render_request(const Json& req, const engine::ModelTokenizer& mt, Templates& templates) {
   if (!req.is_object()) return Status(invalid_argument("the request must be a JSON object"));
   if (!req.contains("messages") || !req["messages"].is_array())
     return Status(invalid_argument("'messages' must be a list of {role, content} objects"));
@@ -50,10 +72,9 @@ Result<Rendered> render_request(const Json& req, const engine::ModelTokenizer& m
   if (!mt.bos_token.empty()) in.bos_token = mt.bos_token;
   if (!mt.eos_token.empty()) in.eos_token = mt.eos_token;
   if (!mt.pad_token.empty()) in.pad_token = mt.pad_token;
-  EMBER_ASSIGN_OR_RETURN(std::string source, chat_template_source(mt, template_file, tools));
-  EMBER_ASSIGN_OR_RETURN(chat::ChatTemplate t, chat::ChatTemplate::create(std::move(source)));
+  EMBER_ASSIGN_OR_RETURN(const chat::ChatTemplate* t, templates.get(tools));
   Rendered r;
-  EMBER_ASSIGN_OR_RETURN(r.text, t.render(in));
+  EMBER_ASSIGN_OR_RETURN(r.text, t->render(in));
   EMBER_ASSIGN_OR_RETURN(r.ids, mt.tokenizer->encode(r.text, {.add_special_tokens = false}));
   return r;
 }
@@ -72,13 +93,13 @@ int cmd_render(int argc, char** argv) {
   if (int rc = parse_or_exit(args, argc, argv); rc >= 0) return rc;
   auto mt = engine::load_model_tokenizer(args.positional_at(0));
   if (!mt.ok()) return report_error("render", mt.status().to_string().c_str());
-  const std::string file = args.get("chat-template");
+  Templates templates(*mt, args.get("chat-template"));
 
   if (!args.has("jsonl")) {
     const std::string text(std::istreambuf_iterator<char>(std::cin), {});
     Json req = Json::parse(text, nullptr, false);
     if (req.is_discarded()) return report_error("render", "standard input is not valid JSON");
-    auto r = render_request(req, *mt, file);
+    auto r = render_request(req, *mt, templates);
     if (!r.ok()) return report_error("render", r.status().to_string().c_str());
     std::fwrite(r->text.data(), 1, r->text.size(), stdout);
     return 0;
@@ -88,7 +109,7 @@ int cmd_render(int argc, char** argv) {
   for (size_t n = 1; std::getline(std::cin, line); ++n) {
     Json out;
     Json req = Json::parse(line, nullptr, false);
-    auto r = req.is_discarded() ? Result<Rendered>(invalid_argument("not valid JSON")) : render_request(req, *mt, file);
+    auto r = req.is_discarded() ? Result<Rendered>(invalid_argument("not valid JSON")) : render_request(req, *mt, templates);
     if (r.ok()) {
       out["rendered"] = r->text;
       out["ids"] = r->ids;
