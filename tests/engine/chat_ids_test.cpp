@@ -12,11 +12,12 @@
 #include "base/mapped_file.h"
 #include "chat/chat_template.h"
 #include "engine/tokenizer_loader.h"
+#include "tokenizer/tokenizer_test_util.h"
 
 namespace ember::engine {
 namespace {
 
-std::string fixture(const std::string& rel) { return std::string(EMBER_FIXTURES_DIR) + "/" + rel; }
+using tokenizer::testing::fixture;
 
 Result<std::vector<int32_t>> render_ids(const chat::ChatTemplate& t, const tokenizer::Tokenizer& tok,
                                         const nlohmann::ordered_json& row) {

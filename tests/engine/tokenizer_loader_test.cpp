@@ -3,25 +3,16 @@
 // vocabulary) gives Hugging Face's ids for every fixture case.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/tokenizer_loader.h"
+#include "tokenizer/tokenizer_test_util.h"
 
 namespace ember::engine {
 namespace {
 
-std::string fixture(const std::string& rel) { return std::string(EMBER_FIXTURES_DIR) + "/" + rel; }
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::vector<nlohmann::json> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  return rows;
-}
+using tokenizer::testing::fixture;
+using tokenizer::testing::read_jsonl;
 
 void expect_fixture_ids(const ModelTokenizer& mt, bool check_skip_special) {
   const auto rows = read_jsonl(fixture("tokenizer/public.jsonl"));
