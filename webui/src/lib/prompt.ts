@@ -71,6 +71,8 @@ export function titleFrom(text: string, attachments?: readonly Attachment[]): st
   const chars = Array.from(line);
   if (chars.length <= 60) return line;
   const cut = chars.slice(0, 59).join('');
+  // Keep whole words: drop a word the cut split, unless that loses too much.
+  if (chars[59] === ' ') return cut + '…';
   const space = cut.lastIndexOf(' ');
   return (space >= 40 ? cut.slice(0, space) : cut) + '…';
 }
