@@ -1,6 +1,7 @@
 // `ember serve`: the OpenAI-compatible HTTP server (src/server) on the
 // serving engine. MODEL is a local Hugging Face directory or .gguf file, or
-// a Hugging Face repo id found in the local Hugging Face cache.
+// a Hugging Face repo id: found in the Hugging Face cache or downloaded into
+// it (src/hub).
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "base/log.h"
 #include "engine/model_defaults.h"
 #include "engine/tokenizer_loader.h"
+#include "hub/resolve.h"
 #include "server/loading_server.h"
 #include "server/server.h"
 
@@ -26,48 +28,6 @@ namespace ember::app {
 namespace {
 
 constexpr const char* kDefaultModel = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B";
-
-bool path_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-// The hub cache as huggingface_hub lays it out: HF_HUB_CACHE, else
-// HF_HOME/hub, else ~/.cache/huggingface/hub.
-std::string hub_cache_dir() {
-  if (const char* c = std::getenv("HF_HUB_CACHE"); c && *c) return c;
-  if (const char* h = std::getenv("HF_HOME"); h && *h) return std::string(h) + "/hub";
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/huggingface/hub";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : ".") + "/.cache/huggingface/hub";
-}
-
-// MODEL as a path: a local file or directory as is; a repo id ("ORG/NAME",
-// optionally ":FILE.gguf") from the cache's models--ORG--NAME/refs/main ->
-// snapshots/<commit>/.
-Result<std::string> resolve_model(const std::string& model) {
-  if (path_exists(model)) return model;
-  std::string repo = model, file;
-  if (size_t colon = model.find(':'); colon != std::string::npos) {
-    repo = model.substr(0, colon);
-    file = model.substr(colon + 1);
-  }
-  const size_t slash = repo.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == repo.size() || repo.find('/', slash + 1) != std::string::npos ||
-      repo.find("..") != std::string::npos || file.find("..") != std::string::npos)
-    return not_found("'" + model + "' is neither a local model directory or .gguf file nor a Hugging Face repo id (ORG/NAME)");
-  const std::string dir = hub_cache_dir() + "/models--" + repo.substr(0, slash) + "--" + repo.substr(slash + 1);
-  std::string commit;
-  if (std::ifstream ref(dir + "/refs/main"); ref) std::getline(ref, commit);
-  const std::string snapshot = dir + "/snapshots/" + commit;
-  const std::string path = file.empty() ? snapshot : snapshot + "/" + file;
-  if (commit.empty() || !path_exists(path) || (file.empty() && !path_exists(snapshot + "/config.json")))
-    return not_found("model '" + model + "' is not in the Hugging Face cache (looked for " + dir +
-                     "/refs/main and its snapshot" + (file.empty() ? "" : " file " + file) +
-                     "). ember cannot download models yet (`ember pull` will); meanwhile download it with "
-                     "`huggingface-cli download " + repo + "` or give a local path.");
-  return path;
-}
 
 Result<std::optional<sampling::GenerationDefaults>> defaults_from_flags(const CliArgs& args, const model::Model& m) {
   std::optional<sampling::GenerationDefaults> d = engine::generation_defaults(m);
@@ -147,8 +107,8 @@ class SignalWaiter {
 
 int cmd_serve(int argc, char** argv) {
   CliArgs args("serve", "Serves a model over an OpenAI-compatible HTTP API (what vLLM serves).");
-  args.positional("MODEL", std::string("model directory, .gguf file, or Hugging Face repo id in the local cache "
-                                       "(default ") + kDefaultModel + ")", /*required=*/false);
+  args.positional("MODEL", std::string("model directory, .gguf file, or Hugging Face repo id (ORG/NAME[:FILE.gguf]; "
+                                       "downloaded unless cached; default ") + kDefaultModel + ")", /*required=*/false);
   args.option("host", "ADDR", "address to listen on", "127.0.0.1");
   args.option("port", "N", "port to listen on", "8000");
   args.option("served-model-name", "NAME", "the model name clients use (default: MODEL as given)");
@@ -170,7 +130,7 @@ int cmd_serve(int argc, char** argv) {
   SignalWaiter signals;  // before any other thread starts
 
   const std::string model_arg = args.positional_at(0, kDefaultModel);
-  auto model_path = resolve_model(model_arg);
+  auto model_path = hub::resolve_model(model_arg, hub::HubOptions::from_env());
   if (!model_path.ok()) return report_error("serve", model_path.status().message().c_str());
   auto config = engine_config_from_flags(args, *model_path);
   if (!config.ok()) return report_error("serve", config.status().to_string().c_str());

@@ -20,6 +20,8 @@ int cmd_tokenize(int argc, char** argv);
 int cmd_detokenize(int argc, char** argv);
 int cmd_render(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_pull(int argc, char** argv);
+int cmd_ls(int argc, char** argv);
 
 // Prints "ember CMD: error: <status>" and returns the exit code for a failure.
 int report_error(const char* command, const char* message);

@@ -18,6 +18,8 @@ const Command kCommands[] = {
     {"detokenize", "token ids to text", cmd_detokenize},
     {"render", "render a chat request with the model's chat template", cmd_render},
     {"serve", "serve a model over an OpenAI-compatible HTTP API", cmd_serve},
+    {"pull", "download a model from the Hugging Face Hub into the cache", cmd_pull},
+    {"ls", "list the models in the Hugging Face cache", cmd_ls},
 };
 
 void print_usage(FILE* out) {
@@ -27,7 +29,7 @@ void print_usage(FILE* out) {
   for (const auto& c : kCommands) std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
   std::fprintf(out,
                "\nMODEL is a Hugging Face model directory (config.json + *.safetensors) or a "
-               ".gguf file.\nRun 'ember <command> --help' for a command's options.\n");
+               ".gguf file; `serve` also takes a Hugging Face repo id (ORG/NAME[:FILE.gguf]).\nRun 'ember <command> --help' for a command's options.\n");
 }
 
 }  // namespace

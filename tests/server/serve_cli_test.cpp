@@ -170,8 +170,9 @@ TEST_F(ServeCliTest, GgufFileOfACachedRepo) {
 
 TEST_F(ServeCliTest, UncachedRepoIdIsAClearError) {
   const std::string log = (home_ / "serve.log").string();
+  // Offline: a repo that is not cached would otherwise be downloaded (tests never reach the internet).
   pid_t pid = spawn({"serve", "nobody/not-downloaded", "--port", std::to_string(free_port())},
-                    {"HF_HOME=" + home_.string()}, log);
+                    {"HF_HOME=" + home_.string(), "HF_HUB_OFFLINE=1"}, log);
   ASSERT_GT(pid, 0);
   EXPECT_EQ(wait_exit(pid, 30), 1);
   const std::string out = read_all(log);

@@ -1,0 +1,173 @@
+// The `ember` binary against the fake Hub on loopback (HF_ENDPOINT) with a
+// temporary HF_HOME: `ember pull` prints the snapshot path, `ember ls` lists
+// it, errors exit 1 with the message, and `ember serve REPO:FILE.gguf`
+// downloads what is not cached and serves it.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "hub/hub_test_util.h"
+
+extern char** environ;
+
+namespace ember::hub::testing {
+namespace {
+
+const std::string kEmber = std::string(EMBER_BINARY_DIR) + "/ember";
+
+struct Ran {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+class PullCliTest : public HubTestBase {
+ protected:
+  void SetUp() override {
+    HubTestBase::SetUp();
+    if (IsSkipped()) return;
+    if (!fs::exists(kEmber)) GTEST_SKIP() << "ember not built";
+  }
+
+  // The environment: ours first (getenv takes the first), the rest after,
+  // so a user's HF_TOKEN or HF_HUB_OFFLINE cannot leak in.
+  std::vector<std::string> env() const {
+    std::vector<std::string> e = {"HF_ENDPOINT=" + hub_.endpoint(), "HF_HOME=" + tmp_.string(), "HF_HUB_CACHE=",
+                                  "HF_TOKEN=",  "HUGGING_FACE_HUB_TOKEN=", "HF_HUB_OFFLINE=0"};
+    for (char** p = environ; *p; ++p) e.emplace_back(*p);
+    return e;
+  }
+
+  pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
+    std::vector<std::string> all = {kEmber};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> envs = extra_env;
+    for (const auto& e : env()) envs.push_back(e);
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, (tmp_ / "out.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, (tmp_ / "err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = -1;
+    if (posix_spawn(&pid, kEmber.c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+  }
+
+  int wait_exit(pid_t pid, int seconds) {
+    for (int i = 0; i < seconds * 100; ++i) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+  }
+
+  Ran run(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+    Ran r;
+    pid_t pid = spawn(args, extra_env);
+    if (pid <= 0) return r;
+    r.exit_code = wait_exit(pid, 120);
+    r.out = read_file((tmp_ / "out.txt").string());
+    r.err = read_file((tmp_ / "err.txt").string());
+    return r;
+  }
+};
+
+TEST_F(PullCliTest, PullThenLs) {
+  Ran pull = run({"pull", "test-org/tiny-r1"});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  const std::string snapshot = (repo_dir("test-org/tiny-r1") / "snapshots" / kCommit).string();
+  EXPECT_EQ(pull.out, snapshot + "\n");
+  EXPECT_NE(pull.err.find("downloading model.safetensors (39.0 MB)"), std::string::npos) << pull.err;  // a line per file
+  EXPECT_NE(pull.err.find("5 files downloaded"), std::string::npos) << pull.err;
+  for (const char* name : {"config.json", "model.safetensors", "tokenizer.json"})
+    EXPECT_EQ(read_file(snapshot + "/" + name), read_file(kHfDir + "/" + name)) << name;
+
+  Ran again = run({"pull", "test-org/tiny-r1", "--quiet"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, snapshot + "\n");
+  EXPECT_EQ(again.err, "");
+
+  Ran gguf = run({"pull", "test-org/tiny-r1-GGUF:tiny-r1vocab-BF16.gguf", "--revision", "main"});
+  ASSERT_EQ(gguf.exit_code, 0) << gguf.err;
+
+  Ran ls = run({"ls"});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_EQ(ls.out.rfind("REPO", 0), 0u) << ls.out;
+  EXPECT_NE(ls.out.find("test-org/tiny-r1  "), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find(kCommit.substr(0, 12)), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("safetensors (1 weight file, 5 files)"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("gguf: tiny-r1vocab-BF16.gguf"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("main"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.err.find(tmp_.string() + "/hub"), std::string::npos) << ls.err;
+}
+
+TEST_F(PullCliTest, ErrorsExitOneWithTheMessage) {
+  Ran missing = run({"pull", "nobody/nothing"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("ember pull: error: no model repo nobody/nothing"), std::string::npos) << missing.err;
+  Ran bad = run({"pull", "not a repo"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("is not a Hugging Face repo id"), std::string::npos) << bad.err;
+  hub_.clear_hits();
+  Ran offline = run({"pull", "test-org/tiny-r1"}, {"HF_HUB_OFFLINE=1"});
+  EXPECT_EQ(offline.exit_code, 1);
+  EXPECT_NE(offline.err.find("HF_HUB_OFFLINE"), std::string::npos) << offline.err;
+  EXPECT_TRUE(hub_.hits().empty());
+  Ran empty_ls = run({"ls"});
+  EXPECT_EQ(empty_ls.exit_code, 0);
+  EXPECT_NE(empty_ls.err.find("no models in the Hugging Face cache"), std::string::npos) << empty_ls.err;
+}
+
+int free_port() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+TEST_F(PullCliTest, ServeDownloadsWhatIsNotCached) {
+  const int port = free_port();
+  pid_t pid = spawn({"serve", "test-org/tiny-r1-GGUF:tiny-r1vocab-BF16.gguf", "--port", std::to_string(port),
+                     "--threads", "1", "--kv-cache-memory", "16M", "--max-model-len", "128"},
+                    {});
+  ASSERT_GT(pid, 0);
+  httplib::Client cli("127.0.0.1", port);
+  bool healthy = false;
+  for (int i = 0; i < 1200 && !healthy; ++i) {
+    auto r = cli.Get("/health");
+    healthy = r && r->status == 200;
+    if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(healthy) << read_file((tmp_ / "err.txt").string());
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid, 30), 0) << read_file((tmp_ / "err.txt").string());
+  const fs::path gguf = repo_dir("test-org/tiny-r1-GGUF") / "snapshots" / kGgufCommit / "tiny-r1vocab-BF16.gguf";
+  EXPECT_EQ(read_file(gguf.string()), read_file(kGgufPath));
+  EXPECT_EQ(hub_.count("GET", "/cdn/" + file_of(gguf_repo(), "tiny-r1vocab-BF16.gguf").etag()), 1);
+}
+
+}  // namespace
+}  // namespace ember::hub::testing
