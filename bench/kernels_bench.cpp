@@ -1,5 +1,5 @@
 // Matmul throughput at the shapes of DeepSeek-R1-Distill-Qwen-1.5B, for each
-// weight type, at decode (n = 1) and prefill (n = 512) sizes, on the active
+// weight type, at decode (n = 1), batched decode (n = 16) and prefill (n = 512) sizes, on the active
 // ISA (EMBER_ISA overrides), on 2 threads (EMBER_BENCH_THREADS overrides).
 // Counters: weight GB/s and GMAC/s.
 //   build/bench/kernels_bench --benchmark_filter=q8_0
@@ -11,6 +11,7 @@
 
 #include "base/thread_pool.h"
 #include "kernels/ops.h"
+#include "tensor/fp16.h"
 #include "tensor/quant.h"
 
 namespace ember::kernels {
@@ -53,11 +54,54 @@ int64_t bench_threads() {
 
 void shapes(benchmark::internal::Benchmark* b) {
   const int64_t th = bench_threads();
-  for (int64_t n : {1, 512})
+  for (int64_t n : {1, 16, 512})
     for (auto [r, c] : {std::pair<int64_t, int64_t>{1536, 1536}, {8960, 1536}, {1536, 8960}}) b->Args({r, c, n, th});
   b->Args({151936, 1536, 1, th});
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
+
+// Paged attention at the model's shape (12 query heads, 2 KV heads of 128,
+// f16 cache, 16-token blocks): `seqs` sequences of `ctx` cached tokens with
+// `q_len` query rows each (1: decode; a prompt chunk: prefill). Counter:
+// GMAC/s over the QK and PV products.
+void BM_Attention(benchmark::State& state) {
+  const int64_t seqs = state.range(0), ctx = state.range(1), q_len = state.range(2);
+  const int64_t heads = 12, kv_heads = 2, hd = 128, block = 16, kv_dim = kv_heads * hd;
+  const int64_t blocks_per_seq = (ctx + block - 1) / block, slots = seqs * blocks_per_seq * block;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<uint16_t> k(slots * kv_dim), v(slots * kv_dim);
+  for (auto& x : k) x = f32_to_f16(normal(rng));
+  for (auto& x : v) x = f32_to_f16(normal(rng));
+  std::vector<int32_t> tables(seqs * blocks_per_seq);
+  for (size_t i = 0; i < tables.size(); ++i) tables[i] = static_cast<int32_t>((i * 7919) % tables.size());  // scattered blocks
+  std::vector<float> q(seqs * q_len * heads * hd), out(q.size());
+  for (auto& x : q) x = normal(rng);
+  std::vector<AttentionSeq> s(seqs);
+  for (int64_t i = 0; i < seqs; ++i) s[i] = {i * q_len, q_len, ctx, tables.data() + i * blocks_per_seq};
+  AttentionParams p;
+  p.n_heads = heads, p.n_kv_heads = kv_heads, p.head_dim = hd, p.scale = 0.0883883f;
+  p.q = q.data(), p.q_stride = heads * hd, p.out = out.data();
+  p.k_cache = k.data(), p.v_cache = v.data(), p.kv_dtype = DType::kF16, p.block_size = block;
+  p.seqs = s.data(), p.n_seqs = seqs;
+  ThreadPool pool(static_cast<int>(state.range(3)));
+  for (auto _ : state) {
+    attention(p, pool);
+    benchmark::DoNotOptimize(out.data());
+  }
+  // keys visible per query row: ctx - q_len + 1 + r
+  const double keys = static_cast<double>(q_len) * (ctx - q_len + 1) + q_len * (q_len - 1) / 2.0;
+  state.counters["GMAC/s"] = benchmark::Counter(seqs * heads * keys * hd * 2 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void attention_shapes(benchmark::internal::Benchmark* b) {
+  const int64_t th = bench_threads();
+  b->Args({1, 576, 1, th});     // decode, one sequence
+  b->Args({16, 576, 1, th});    // decode at concurrency 16 (512-token prompts)
+  b->Args({1, 512, 512, th});   // a 512-token prompt's prefill
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(BM_Attention)->Apply(attention_shapes);
 
 BENCHMARK_CAPTURE(BM_Matmul, q8_0, DType::kQ8_0)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q4_k, DType::kQ4_K)->Apply(shapes);

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/isa.h"
 #include "kernels/ops.h"
 #include "tensor/fp16.h"
 
@@ -120,13 +121,72 @@ void run_case(DType kv_dtype, int64_t n_heads, int64_t n_kv_heads, int64_t hd, s
   EXPECT_LT(worst, tol) << "dtype " << dtype_name(kv_dtype) << " threads " << threads;
 }
 
+// Every kernel path this CPU can run: the portable one and the SIMD one.
+std::vector<Isa> runnable_isas() {
+  std::vector<Isa> isas = {Isa::kGeneric};
+  if (detect_isa() != Isa::kGeneric) isas.push_back(detect_isa());
+  return isas;
+}
+
 TEST(Attention, MatchesNaiveSoftmaxForPrefillDecodeAndMixedBatches) {
   const std::vector<SeqSpec> mixed = {{1, 1}, {7, 7}, {1, 40}, {33, 50}, {70, 70}, {1, 130}, {5, 18}};
-  for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) {
-    run_case(dt, 12, 2, 128, mixed, 2, 1e-4);  // DeepSeek-R1-Distill-Qwen-1.5B head layout
-    run_case(dt, 4, 2, 32, mixed, 3, 1e-4);
-    run_case(dt, 2, 2, 64, {{17, 17}}, 1, 1e-4);  // no GQA
+  for (Isa isa : runnable_isas()) {
+    ASSERT_TRUE(set_active_isa(isa));
+    SCOPED_TRACE(isa_name(isa));
+    for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) {
+      run_case(dt, 12, 2, 128, mixed, 2, 1e-4);  // DeepSeek-R1-Distill-Qwen-1.5B head layout
+      run_case(dt, 4, 2, 32, mixed, 3, 1e-4);
+      run_case(dt, 2, 2, 64, {{17, 17}}, 1, 1e-4);  // no GQA
+      run_case(dt, 14, 2, 8, {{3, 40}, {1, 9}}, 2, 1e-4);  // odd group, the smallest SIMD head
+      run_case(dt, 2, 1, 12, {{4, 20}}, 1, 1e-4);  // head_dim not a multiple of 8: the portable path
+    }
   }
+  set_active_isa(detect_isa());
+}
+
+// A query row's output is the same bits whether it is computed in a prefill
+// chunk with other rows, alone as a decode step, or beside other sequences
+// (what batch invariance at temperature 0 rests on).
+TEST(Attention, RowResultDoesNotDependOnTheBatch) {
+  for (Isa isa : runnable_isas()) {
+    ASSERT_TRUE(set_active_isa(isa));
+    SCOPED_TRACE(isa_name(isa));
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const int64_t heads = 12, kv_heads = 2, hd = 128, block = 16, kv_dim = kv_heads * hd, ctx = 100;
+    const int64_t blocks = (ctx + block - 1) / block;
+    std::vector<uint16_t> kc(blocks * block * kv_dim), vc(kc.size());
+    for (auto& x : kc) x = f32_to_f16(normal(rng));
+    for (auto& x : vc) x = f32_to_f16(normal(rng));
+    std::vector<int32_t> table(blocks);
+    std::iota(table.rbegin(), table.rend(), 0);
+    std::vector<float> q(ctx * heads * hd);
+    for (auto& x : q) x = normal(rng);
+    auto run = [&](std::vector<AttentionSeq> seqs, const float* qs, int64_t rows, int threads) {
+      std::vector<float> out(rows * heads * hd);
+      AttentionParams p;
+      p.n_heads = heads, p.n_kv_heads = kv_heads, p.head_dim = hd, p.scale = 0.08838834764831845f;
+      p.q = qs, p.q_stride = heads * hd, p.out = out.data();
+      p.k_cache = kc.data(), p.v_cache = vc.data(), p.kv_dtype = DType::kF16, p.block_size = block;
+      p.seqs = seqs.data(), p.n_seqs = static_cast<int64_t>(seqs.size());
+      ThreadPool pool(threads);
+      attention(p, pool);
+      return out;
+    };
+    // the whole prompt at once: row r at position r
+    const std::vector<float> prefill = run({{0, ctx, ctx, table.data()}}, q.data(), ctx, 2);
+    for (int64_t pos : {0, 31, 32, 33, 64, 99}) {
+      // row `pos` as a decode step, beside another sequence's prefill of 5 rows
+      std::vector<float> qq(6 * heads * hd);
+      std::copy_n(q.data() + 10 * heads * hd, 5 * heads * hd, qq.data());
+      std::copy_n(q.data() + pos * heads * hd, heads * hd, qq.data() + 5 * heads * hd);
+      const std::vector<float> batched =
+          run({{0, 5, 15, table.data()}, {5, 1, pos + 1, table.data()}}, qq.data(), 6, 1);
+      for (int64_t i = 0; i < heads * hd; ++i)
+        ASSERT_EQ(batched[5 * heads * hd + i], prefill[pos * heads * hd + i]) << "position " << pos << " value " << i;
+    }
+  }
+  set_active_isa(detect_isa());
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/attention_avx2.h"
+#include "kernels/isa.h"
 #include "kernels/ops.h"
 #include "tensor/fp16.h"
 
@@ -181,6 +183,14 @@ void attention(const AttentionParams& p, ThreadPool& pool) {
   for (size_t i = 0, j = tiles.size(); i < j;) {
     order.push_back(tiles[i++]);
     if (i < j) order.push_back(tiles[--j]);
+  }
+  if (active_isa() != Isa::kGeneric && avx2::attention_supported(p)) {
+    pool.run([&](int thread, int threads) {
+      avx2::AttentionTiles tiles_of_thread(p, kQueryTile);
+      for (size_t i = thread; i < order.size(); i += threads)
+        tiles_of_thread.run(*order[i].seq, order[i].row0, order[i].rows, order[i].kvh);
+    });
+    return;
   }
   pool.run([&](int thread, int threads) {
     Workspace w;

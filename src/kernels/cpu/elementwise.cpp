@@ -1,8 +1,11 @@
-// Scalar implementations of the cheap per-element ops. They are a small share
-// of a step's time; the compiler vectorizes the simple loops.
+// Implementations of the cheap per-element ops. They are a small share of a
+// step's time; the compiler vectorizes the simple loops, and SwiGLU, whose
+// exp the compiler cannot vectorize, has an AVX2 version (attention_avx2.cpp).
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/attention_avx2.h"
+#include "kernels/isa.h"
 #include "kernels/ops.h"
 
 namespace ember::kernels {
@@ -44,6 +47,7 @@ void rope_neox(float* x, int64_t n_tokens, int64_t row_stride, int64_t n_heads, 
 }
 
 void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
+  if (active_isa() != Isa::kGeneric) return avx2::silu_mul(gate, up, n, out);
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     out[i] = g / (1.0f + std::exp(-g)) * up[i];

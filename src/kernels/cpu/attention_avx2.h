@@ -1,0 +1,36 @@
+// AVX2 + FMA + F16C paged attention and SwiGLU, called from the generic
+// entry points (attention.cpp, elementwise.cpp) once the CPU is known to run
+// them. Plain declarations: this header is included by baseline-ISA code.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/ops.h"
+
+namespace ember::kernels::avx2 {
+
+// Whether AttentionTiles handles this layout (head_dim a multiple of 8).
+bool attention_supported(const AttentionParams& p);
+
+// One thread's attention work: tiles of query rows of one sequence for one
+// KV head, with the scratch they need. For each chunk of 32 keys, the K and
+// V rows are converted to f32 once and then used by every query row of the
+// tile and every query head of the KV head's group. Every (row, head)
+// vector is computed alone, in an order that depends only on its position
+// and the keys' positions: the same numbers whichever batch, prefill chunk
+// or tile it is in.
+class AttentionTiles {
+ public:
+  AttentionTiles(const AttentionParams& p, int64_t max_rows);
+  void run(const AttentionSeq& seq, int64_t row0, int64_t rows, int64_t kvh);
+
+ private:
+  const AttentionParams& p_;
+  std::vector<float> q_, acc_, m_, l_, k_, v_, s_;
+};
+
+// out[i] = silu(gate[i]) * up[i]; out may alias gate.
+void silu_mul(const float* gate, const float* up, int64_t n, float* out);
+
+}  // namespace ember::kernels::avx2
