@@ -22,6 +22,7 @@ int cmd_render(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_pull(int argc, char** argv);
 int cmd_ls(int argc, char** argv);
+int cmd_bench_serve(int argc, char** argv);
 
 // Prints "ember CMD: error: <status>" and returns the exit code for a failure.
 int report_error(const char* command, const char* message);

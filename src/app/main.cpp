@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"serve", "serve a model over an OpenAI-compatible HTTP API", cmd_serve},
     {"pull", "download a model from the Hugging Face Hub into the cache", cmd_pull},
     {"ls", "list the models in the Hugging Face cache", cmd_ls},
+    {"bench-serve", "load-test a running server (throughput, TTFT, TPOT, ITL) like vLLM", cmd_bench_serve},
 };
 
 void print_usage(FILE* out) {
