@@ -21,6 +21,7 @@
 #include "engine/model_defaults.h"
 #include "engine/tokenizer_loader.h"
 #include "hub/resolve.h"
+#include "server/chat_store.h"
 #include "server/loading_server.h"
 #include "server/server.h"
 
@@ -28,6 +29,13 @@ namespace ember::app {
 namespace {
 
 constexpr const char* kDefaultModel = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B";
+
+// Where the web UI's chats live: $XDG_DATA_HOME/ember, else ~/.local/share/ember.
+std::string default_data_dir() {
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/ember";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/share/ember";
+}
 
 Result<std::optional<sampling::GenerationDefaults>> defaults_from_flags(const CliArgs& args, const model::Model& m) {
   std::optional<sampling::GenerationDefaults> d = engine::generation_defaults(m);
@@ -118,6 +126,9 @@ int cmd_serve(int argc, char** argv) {
               "split <think> reasoning from content: auto|deepseek_r1|none (auto: deepseek_r1 when the chat "
               "template's generation prompt opens <think>)", "auto");
   args.option("http-threads", "N", "HTTP worker threads: concurrent connections, each stream holds one", "512");
+  args.option("data-dir", "DIR", "where the web UI's chats are kept (DIR/chats.db; default $XDG_DATA_HOME/ember or "
+              "~/.local/share/ember)");
+  args.flag("no-ui", "do not serve the web UI at / (the API and the chat store stay)");
   args.option("default-temperature", "T", "override generation_config.json's temperature default");
   args.option("default-top-p", "P", "override generation_config.json's top_p default");
   args.option("default-top-k", "K", "override generation_config.json's top_k default");
@@ -152,6 +163,8 @@ int cmd_serve(int argc, char** argv) {
   if (!args.has("api-key"))
     if (const char* k = std::getenv("EMBER_API_KEY")) options.api_key = k;
   options.reasoning_parser = args.get("reasoning-parser");
+  options.data_dir = args.has("data-dir") ? args.get("data-dir") : default_data_dir();
+  options.ui_enabled = !args.has("no-ui");
   auto source = chat_template_source(*mt, args.get("chat-template"), false);
   if (source.ok()) {
     options.chat_template = std::move(*source);
@@ -163,6 +176,9 @@ int cmd_serve(int argc, char** argv) {
   else LOG_WARN("%s: no chat template; /v1/chat/completions will answer 400", model_path->c_str());
   if (Status s = options.validate(); !s.ok()) return report_error("serve", s.message().c_str());
 
+  // A chat store that cannot open fails now, not after the weights load.
+  if (auto store = server::ChatStore::open(options.data_dir); !store.ok())
+    return report_error("serve", store.status().message().c_str());
   // /health answers 503 while the weights load.
   server::LoadingServer loading;
   if (Status s = loading.start(options.host, options.port); !s.ok()) return report_error("serve", s.message().c_str());
@@ -174,6 +190,7 @@ int cmd_serve(int argc, char** argv) {
   auto server = server::Server::create(options, **engine, std::move(*mt), std::move(*defaults));
   if (!server.ok()) return report_error("serve", server.status().to_string().c_str());
   loading.stop();
+  LOG_INFO("chats are stored in %s", (*server)->chat_store()->path().c_str());
   if (Status s = (*server)->bind(); !s.ok()) return report_error("serve", s.message().c_str());
 
   Status listen_status;

@@ -8,9 +8,11 @@
 
 #include "base/log.h"
 #include "engine/model_defaults.h"
+#include "server/chat_store.h"
 #include "server/generation.h"
 #include "server/json_fields.h"
 #include "server/socket_options.h"
+#include "server/web_routes.h"
 
 namespace ember::server {
 namespace {
@@ -76,6 +78,11 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, engine::As
     s->reasoning_ = s->options_.reasoning_parser == "deepseek_r1" || (s->options_.reasoning_parser == "auto" && opens);
   } else if (s->options_.reasoning_parser == "deepseek_r1") {
     s->reasoning_ = true;
+  }
+  if (!s->options_.data_dir.empty()) {
+    auto store = ChatStore::open(s->options_.data_dir);
+    if (!store.ok()) return store.status();
+    s->chat_store_ = std::move(*store);
   }
   s->metrics_ = std::make_unique<Metrics>(s->options_.served_model_name, engine.max_model_len());
   s->created_ = static_cast<int64_t>(std::time(nullptr));
@@ -143,7 +150,9 @@ void Server::install_routes() {
   });
 
   h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (options_.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
+    if (options_.api_key.empty() || req.path == "/health" ||
+        (options_.ui_enabled && (req.method == "GET" || req.method == "HEAD") && is_ui_path(req.path)))
+      return httplib::Server::HandlerResponse::Unhandled;
     const std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
     if (auth.compare(0, prefix.size(), prefix) == 0 && constant_time_equal(auth.substr(prefix.size()), options_.api_key))
@@ -200,6 +209,8 @@ void Server::install_routes() {
       res.set_content(shutting_down_.load() ? "shutting down" : "loading", "text/plain");
     }
   });
+  install_api_routes(h, chat_store_.get());
+  if (options_.ui_enabled) install_ui_routes(h);  // last: it takes any other GET path
 }
 
 Status Server::bind() {

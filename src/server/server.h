@@ -3,6 +3,8 @@
 //   POST /v1/chat/completions, /v1/completions   (routes_openai.cpp)
 //   POST /generate                               (routes_openai.cpp)
 //   GET  /v1/models, /health, /version, /metrics; POST /tokenize, /detokenize
+//   /api/...  the web UI's chat store (routes_api.cpp, docs/chat-store-api.md)
+//   GET  /, /assets/...  the embedded web UI (routes_ui.cpp; no API key needed)
 // Bearer API key on everything but /health. Every handler runs on a thread
 // of httplib's pool; a streamed response is written by a content provider
 // that pulls the engine's deltas, so a client that goes away makes a write
@@ -47,9 +49,13 @@ struct ServerOptions {
   int write_timeout_s = 60;               // one write to a slow client
   int keep_alive_timeout_s = 15;
   int http_threads = 512;                 // concurrent connections (each stream holds one)
+  std::string data_dir;                   // the chat store's directory (chats.db); empty: /api/ is off
+  bool ui_enabled = false;                // serve the embedded web UI at / (ember serve: unless --no-ui)
 
   Status validate() const;
 };
+
+class ChatStore;
 
 class Server {
  public:
@@ -74,6 +80,7 @@ class Server {
   bool reasoning_enabled() const { return reasoning_; }
   Metrics& metrics() { return *metrics_; }
   const ServerOptions& options() const { return options_; }
+  ChatStore* chat_store() { return chat_store_.get(); }  // null without a data_dir
 
  private:
   Server(ServerOptions options, engine::AsyncEngine& engine, engine::ModelTokenizer tokenizer,
@@ -110,6 +117,7 @@ class Server {
   std::unique_ptr<chat::ChatTemplate> tool_template_;  // null: template_
   bool reasoning_ = false;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<ChatStore> chat_store_;
   std::unique_ptr<httplib::Server> http_;
   int port_ = 0;
   int64_t created_ = 0;  // unix time the server started
