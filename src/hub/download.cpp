@@ -69,8 +69,8 @@ struct Puller {
   }
 
   // The host cannot be reached: say what the cache holds and what to do.
-  Status unreachable(const std::string& error) const {
-    std::string msg = "cannot reach " + opt.endpoint + ": " + error;
+  Status unreachable(const std::string& error, const std::string& host = "") const {
+    std::string msg = "cannot reach " + (host.empty() ? opt.endpoint : host) + ": " + error;
     if (auto cached = find_cached(cache.root(), spec, revision))
       msg += "; the cache keeps what it had at " + *cached;
     else
@@ -218,7 +218,7 @@ struct Puller {
         continue;
       }
       if (r.transport_ok()) return http_error(r, meta.location, file);
-      if (r.status == 0 && r.file_size == have) return unreachable(r.error);
+      if (r.status == 0 && r.file_size == have) return unreachable(r.error, url_origin(meta.location));
       const bool progressed = r.restarted || r.file_size > have;
       if (progressed && attempt < opt.attempts) {
         progress.message("  " + file + ": " + r.error + " after " + format_bytes(r.file_size) + "; resuming");
@@ -345,7 +345,8 @@ struct Puller {
       for (const auto& s : shards)
         if (std::find(weights.begin(), weights.end(), s) == weights.end())
           return corrupt(spec.repo + ": model.safetensors.index.json names " + s + ", which the repo does not have");
-      weights.assign(shards.begin(), shards.end());
+      weights.clear();
+      for (const auto& s : shards) weights.push_back(s);
     }
     for (const auto& w : weights) EMBER_RETURN_IF_ERROR(get_file(info.commit, w));
     if (revision != info.commit) EMBER_RETURN_IF_ERROR(cache.write_ref(revision, info.commit));

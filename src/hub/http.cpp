@@ -14,9 +14,9 @@ namespace ember::hub {
 namespace {
 
 struct Transfer {
-  const HttpRequest* req;
-  HttpResponse* res;
-  CURL* curl;
+  const HttpRequest* req = nullptr;
+  HttpResponse* res = nullptr;
+  CURL* curl = nullptr;
   bool decided = false;  // whether this answer's body goes to the sink
   bool to_sink = false;
   std::string abort_reason;
@@ -143,7 +143,10 @@ HttpResponse http_request(const HttpRequest& req) {
     res.error = "cannot start libcurl";
     return res;
   }
-  Transfer t{&req, &res, curl};
+  Transfer t;
+  t.req = &req;
+  t.res = &res;
+  t.curl = curl;
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept-Encoding: identity");  // sizes are of the bytes as stored

@@ -31,6 +31,11 @@ void hub_error(httplib::Response& res, int status, const std::string& code, cons
   res.set_content(nlohmann::json({{"error", message}}).dump(), "application/json");
 }
 
+void redirect(httplib::Response& res, const std::string& path) {
+  res.status = 307;
+  res.set_header("Location", path);  // relative, as the Hub answers for a renamed repo
+}
+
 }  // namespace
 
 std::string sha256_of(const std::string& bytes) { return digest_hex(EVP_sha256(), bytes); }
@@ -58,6 +63,7 @@ FakeHub::FakeHub() {
     record(req);
     const std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
     const std::string rev = req.matches[3];
+    if (std::string to = renamed_to(id); !to.empty()) return redirect(res, "/api/models/" + to + "/revision/" + rev);
     const FakeRepo* repo = find_repo(id);
     if (!repo) return hub_error(res, 404, "RepoNotFound", "Repository not found");
     if (!authorized(*repo, req, res)) return;
@@ -73,6 +79,7 @@ FakeHub::FakeHub() {
     const std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
     const std::string rev = req.matches[3];
     const std::string name = req.matches[4];
+    if (std::string to = renamed_to(id); !to.empty()) return redirect(res, "/" + to + "/resolve/" + rev + "/" + name);
     const FakeRepo* repo = find_repo(id);
     if (!repo) return hub_error(res, 404, "RepoNotFound", "Repository not found");
     if (!authorized(*repo, req, res)) return;
@@ -150,6 +157,17 @@ void FakeHub::add_repo(const FakeRepo& repo) {
   for (auto& f : copy.files) f.etag();  // once, before any request
   std::lock_guard<std::mutex> lock(mu_);
   repos_[repo.id] = std::move(copy);
+}
+
+void FakeHub::rename(const std::string& old_id, const std::string& new_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  renamed_[old_id] = new_id;
+}
+
+std::string FakeHub::renamed_to(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = renamed_.find(id);
+  return it == renamed_.end() ? "" : it->second;
 }
 
 const FakeRepo* FakeHub::find_repo(const std::string& id) {

@@ -65,12 +65,15 @@ class FakeHub {
   std::string corrupt_file;
   // The token a needs_token repo takes.
   std::string token = "hf_test_token";
+  // Renamed repos: old id -> new id, answered with a relative 307 as the Hub does.
+  void rename(const std::string& old_id, const std::string& new_id);
   // The CDN's host in redirects ("127.0.0.1", or "localhost": another origin).
   std::string cdn_host = "127.0.0.1";
 
  private:
   void record(const httplib::Request& req);
   const FakeRepo* find_repo(const std::string& id);
+  std::string renamed_to(const std::string& id);
   bool authorized(const FakeRepo& repo, const httplib::Request& req, httplib::Response& res);
 
   httplib::Server server_;
@@ -78,6 +81,7 @@ class FakeHub {
   int port_ = 0;
   std::mutex mu_;
   std::map<std::string, FakeRepo> repos_;
+  std::map<std::string, std::string> renamed_;
   std::vector<Hit> hits_;
 };
 

@@ -307,6 +307,17 @@ TEST_F(PullTest, ShardedModelTakesTheShardsItsIndexNames) {
   EXPECT_TRUE(snapshot_has_safetensors_model(r->snapshot));
 }
 
+TEST_F(PullTest, ARenamedRepoFollowsTheHubsRelativeRedirects) {
+  hub_.rename("old-org/tiny-r1", "test-org/tiny-r1");
+  auto r = pull({"old-org/tiny-r1", ""}, "main", options());
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  // Stored under the name asked for, as huggingface_hub does.
+  EXPECT_EQ(r->snapshot, (repo_dir("old-org/tiny-r1") / "snapshots" / kCommit).string());
+  EXPECT_EQ(read_file(r->snapshot + "/model.safetensors"), file_of(tiny_repo(), "model.safetensors").content);
+  EXPECT_EQ(hub_.count("HEAD", "/old-org/tiny-r1/resolve/"), 5);
+  EXPECT_EQ(hub_.count("HEAD", "/test-org/tiny-r1/resolve/"), 5);
+}
+
 TEST_F(PullTest, ResolveModelDownloadsWhatIsNotCached) {
   auto local = resolve_model(kHfDir, options());
   ASSERT_TRUE(local.ok());
