@@ -33,6 +33,11 @@ std::optional<Clock::time_point> OutputStream::first_token() const {
   return first_token_;
 }
 
+std::optional<Clock::time_point> OutputStream::first_scheduled() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return first_scheduled_;
+}
+
 void OutputStream::push(OutputDelta delta) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -161,7 +166,14 @@ void AsyncEngine::loop() {
 
 void AsyncEngine::run_step() {
   {
+    const Clock::time_point step_start = Clock::now();
     auto outputs = core_->step();
+    for (RequestId id : core_->take_first_scheduled()) {
+      if (auto it = streams_.find(id); it != streams_.end()) {
+        std::lock_guard<std::mutex> lock(it->second->mutex_);
+        if (!it->second->first_scheduled_) it->second->first_scheduled_ = step_start;
+      }
+    }
     if (!outputs.ok()) {
       // A failed step fails every running request; the engine stays usable.
       LOG_ERROR("engine step failed: %s", outputs.status().to_string().c_str());

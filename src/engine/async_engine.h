@@ -46,6 +46,8 @@ class OutputStream {
   // Timings, for usage reports and metrics.
   Clock::time_point arrival() const { return arrival_; }
   std::optional<Clock::time_point> first_token() const;
+  // The start of the step that first ran the request (the end of its queue time).
+  std::optional<Clock::time_point> first_scheduled() const;
   int64_t num_prompt_tokens() const { return num_prompt_tokens_.load(); }
   int64_t num_cached_tokens() const { return num_cached_tokens_.load(); }
 
@@ -61,6 +63,7 @@ class OutputStream {
   int32_t unfinished_;
   Clock::time_point arrival_ = Clock::now();
   std::optional<Clock::time_point> first_token_;
+  std::optional<Clock::time_point> first_scheduled_;
   std::atomic<int64_t> num_prompt_tokens_{0}, num_cached_tokens_{0};
 };
 

@@ -178,6 +178,13 @@ Result<std::vector<StepOutput>> EngineCore::step() {
   if (out.empty()) return outputs;
   for (const kv::BlockCopy& c : out.block_copies) kv_->copy_block(c.src, c.dst);
   EMBER_RETURN_IF_ERROR(build_batch(out));
+  for (const ScheduledSeq& s : out.seqs) {
+    auto it = states_.find(s.id);
+    if (it != states_.end() && !it->second.scheduled && s.id < (RequestId{1} << 62)) {
+      it->second.scheduled = true;
+      first_scheduled_.push_back(s.id);
+    }
+  }
   const int64_t vocab = model_->config().vocab;
   logits_.resize(batch_.logit_rows.size() * vocab);
   EMBER_RETURN_IF_ERROR(model_->forward(batch_, kv_->view(), logits_.data(), *pool_));

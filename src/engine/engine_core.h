@@ -65,6 +65,13 @@ class EngineCore {
   // Runs one step; outputs for every request that advanced or finished.
   Result<std::vector<StepOutput>> step();
   bool has_unfinished() const { return scheduler_->has_unfinished(); }
+  // The requests (ids as added) that ran for the first time in the steps
+  // since the last call: the end of their time in the queue.
+  std::vector<RequestId> take_first_scheduled() {
+    std::vector<RequestId> ids;
+    ids.swap(first_scheduled_);
+    return ids;
+  }
 
   const model::Model& model() const { return *model_; }
   model::Model& model() { return *model_; }
@@ -82,6 +89,7 @@ class EngineCore {
     int32_t index = 0;         // sample index within the request
     int32_t pending_forks = 0; // samples still to split off after the prompt's logits
     std::vector<int32_t> prompt;
+    bool scheduled = false;    // has run in a step (first_scheduled_ told)
   };
   // Splits the n - 1 extra samples off `id` (their KV blocks shared) and
   // samples each from `logits`; their outputs are appended.
@@ -106,6 +114,7 @@ class EngineCore {
   std::vector<float> scratch_logits_;
   model::ForwardBatch batch_;
   std::vector<float> logits_;
+  std::vector<RequestId> first_scheduled_;
 };
 
 }  // namespace ember::engine

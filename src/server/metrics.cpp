@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -55,6 +56,18 @@ std::string escape_label(const std::string& v) {
   return out;
 }
 
+void render_counter(std::string& out, const std::string& name, const std::string& help, const std::string& labels,
+                    double value) {
+  header(out, name, help, "counter");
+  sample(out, name, labels, value);
+}
+
+void render_gauge(std::string& out, const std::string& name, const std::string& help, const std::string& labels,
+                  double value) {
+  header(out, name, help, "gauge");
+  sample(out, name, labels, value);
+}
+
 void Histogram::observe(double v) {
   size_t i = 0;
   while (i < bounds_.size() && v > bounds_[i]) ++i;
@@ -86,7 +99,7 @@ Metrics::Metrics(std::string model_name, int64_t max_model_len)
              80.0}),
       e2e_({0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0,
             960.0, 1920.0, 7680.0}),
-      prefill_(e2e_), decode_(e2e_), prompt_len_(token_buckets(max_model_len)),
+      queue_(e2e_), prefill_(e2e_), decode_(e2e_), inference_(e2e_), prompt_len_(token_buckets(max_model_len)),
       gen_len_(token_buckets(max_model_len)) {}
 
 void Metrics::record_request(const RequestRecord& r) {
@@ -98,9 +111,16 @@ void Metrics::record_request(const RequestRecord& r) {
   prompt_len_.observe(static_cast<double>(r.prompt_tokens));
   gen_len_.observe(static_cast<double>(r.generation_tokens));
   e2e_.observe(r.e2e_seconds);
+  // As vLLM: queue = queued -> first scheduled, prefill = first scheduled ->
+  // first token, decode = first -> last token, inference = scheduled -> end.
+  const double queue = std::max(0.0, r.queue_seconds);
+  if (r.queue_seconds >= 0) {
+    queue_.observe(r.queue_seconds);
+    inference_.observe(std::max(0.0, r.e2e_seconds - r.queue_seconds));
+  }
   if (r.ttft_seconds >= 0) {
     ttft_.observe(r.ttft_seconds);
-    prefill_.observe(r.ttft_seconds);
+    prefill_.observe(std::max(0.0, r.ttft_seconds - queue));
     decode_.observe(std::max(0.0, r.e2e_seconds - r.ttft_seconds));
     if (r.generation_tokens > 1)
       tpot_.observe(std::max(0.0, r.e2e_seconds - r.ttft_seconds) / static_cast<double>(r.generation_tokens - 1));
@@ -153,8 +173,10 @@ std::string Metrics::render(const engine::EngineStats& stats) const {
   itl_.render(out, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", l);
   tpot_.render(out, "vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.", l);
   e2e_.render(out, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", l);
-  prefill_.render(out, "vllm:request_prefill_time_seconds",
-                  "Histogram of time spent in PREFILL phase for request (here: queue included).", l);
+  queue_.render(out, "vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", l);
+  inference_.render(out, "vllm:request_inference_time_seconds",
+                    "Histogram of time spent in RUNNING phase for request.", l);
+  prefill_.render(out, "vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", l);
   decode_.render(out, "vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", l);
   prompt_len_.render(out, "vllm:request_prompt_tokens", "Number of prefill tokens processed.", l);
   gen_len_.render(out, "vllm:request_generation_tokens", "Number of generation tokens processed.", l);

@@ -37,6 +37,7 @@ struct RequestRecord {
   std::string finish_reason;        // stop | length | abort | error
   int64_t prompt_tokens = 0;
   int64_t generation_tokens = 0;
+  double queue_seconds = -1;        // arrival -> first scheduled (-1: never ran)
   double ttft_seconds = -1;         // arrival -> first token (-1: no token)
   double e2e_seconds = 0;           // arrival -> finish
   std::vector<double> inter_token_seconds;
@@ -55,6 +56,8 @@ class Metrics {
 
   // For tests.
   int64_t success_count(const std::string& finish_reason) const;
+  // model_name="...",engine="0", for metrics rendered elsewhere.
+  const std::string& labels() const { return labels_; }
 
  private:
   std::string labels_;  // model_name="...",engine="0"
@@ -62,8 +65,14 @@ class Metrics {
   int64_t prompt_tokens_ = 0, generation_tokens_ = 0;
   std::map<std::string, int64_t> success_;  // by finished_reason
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> http_;  // method, route, status class
-  Histogram ttft_, itl_, tpot_, e2e_, prefill_, decode_, prompt_len_, gen_len_;
+  Histogram ttft_, itl_, tpot_, e2e_, queue_, prefill_, decode_, inference_, prompt_len_, gen_len_;
 };
+
+// One counter / gauge with its "# HELP" and "# TYPE" lines.
+void render_counter(std::string& out, const std::string& name, const std::string& help, const std::string& labels,
+                    double value);
+void render_gauge(std::string& out, const std::string& name, const std::string& help, const std::string& labels,
+                  double value);
 
 // Escapes a Prometheus label value ("\\", "\"", "\n").
 std::string escape_label(const std::string& v);
