@@ -1,6 +1,12 @@
-// Minimal leveled logging to stderr. The level is process-wide and set once at
-// start-up by the app (`--log-level`); everything else only writes.
+// Minimal leveled logging to stderr. The level and format are process-wide
+// and set once at start-up by the app (`--log-level`, `--log-format`);
+// everything else only writes. Text: "HH:MM:SS L message key=value ...".
+// JSON: one object per line, {"time", "level", "msg", then the fields}.
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
 
 namespace ember {
 
@@ -10,7 +16,26 @@ void set_log_level(LogLevel level);
 LogLevel log_level();
 bool parse_log_level(const char* name, LogLevel* out);
 
+enum class LogFormat { kText = 0, kJson = 1 };
+void set_log_format(LogFormat format);
+LogFormat log_format();
+bool parse_log_format(const char* name, LogFormat* out);
+
 void log_message(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// A structured field of a log event: a string, or a number written as is.
+struct LogField {
+  LogField(const char* k, std::string v) : key(k), value(std::move(v)) {}
+  LogField(const char* k, const char* v) : key(k), value(v ? v : "") {}
+  LogField(const char* k, int64_t v) : key(k), value(std::to_string(v)), number(true) {}
+  LogField(const char* k, int v) : LogField(k, static_cast<int64_t>(v)) {}
+  LogField(const char* k, double v, int decimals);  // fixed point
+  const char* key;
+  std::string value;
+  bool number = false;
+};
+// One event: its message and fields (text: key=value after the message).
+void log_event(LogLevel level, const std::string& message, const std::vector<LogField>& fields);
 
 }  // namespace ember
 
