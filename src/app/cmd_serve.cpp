@@ -23,6 +23,7 @@
 #include "hub/resolve.h"
 #include "server/chat_store.h"
 #include "server/loading_server.h"
+#include "server/response_cache.h"
 #include "server/server.h"
 
 namespace ember::app {
@@ -126,6 +127,13 @@ int cmd_serve(int argc, char** argv) {
               "split <think> reasoning from content: auto|deepseek_r1|none (auto: deepseek_r1 when the chat "
               "template's generation prompt opens <think>)", "auto");
   args.option("http-threads", "N", "HTTP worker threads: concurrent connections, each stream holds one", "512");
+  args.option("allowed-origins", "LIST",
+              "CORS: '*' or comma-separated origins (https://host[:port]) allowed to call the API from a browser "
+              "(default: none, no CORS headers)");
+  args.option("response-cache-size", "BYTES",
+              "memory for the exact-repeat response cache of deterministic requests (temperature 0 or a seed), "
+              "e.g. 64M; 0 disables it", "64M");
+  args.option("log-format", "FORMAT", "text|json (json: one JSON object per line)", "text");
   args.option("data-dir", "DIR", "where the web UI's chats are kept (DIR/chats.db; default $XDG_DATA_HOME/ember or "
               "~/.local/share/ember)");
   args.flag("no-ui", "do not serve the web UI at / (the API and the chat store stay)");
@@ -139,6 +147,10 @@ int cmd_serve(int argc, char** argv) {
   if (int rc = parse_or_exit(args, argc, argv); rc >= 0) return rc;
 
   SignalWaiter signals;  // before any other thread starts
+  LogFormat log_format;
+  if (!parse_log_format(args.get("log-format").c_str(), &log_format))
+    return report_error("serve", "--log-format must be text or json");
+  set_log_format(log_format);
 
   const std::string model_arg = args.positional_at(0, kDefaultModel);
   auto model_path = hub::resolve_model(model_arg, hub::HubOptions::from_env());
@@ -163,6 +175,10 @@ int cmd_serve(int argc, char** argv) {
   if (!args.has("api-key"))
     if (const char* k = std::getenv("EMBER_API_KEY")) options.api_key = k;
   options.reasoning_parser = args.get("reasoning-parser");
+  options.allowed_origins = args.get("allowed-origins");
+  auto cache_size = server::parse_response_cache_size(args.get("response-cache-size"));
+  if (!cache_size.ok()) return report_error("serve", cache_size.status().message().c_str());
+  options.response_cache_bytes = *cache_size;
   options.data_dir = args.has("data-dir") ? args.get("data-dir") : default_data_dir();
   options.ui_enabled = !args.has("no-ui");
   auto source = chat_template_source(*mt, args.get("chat-template"), false);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "server/response_cache.h"
 
 namespace ember::server {
 
@@ -41,7 +42,48 @@ Status Generation::add(std::vector<int32_t> prompt, const sampling::SamplingPara
   return ok_status();
 }
 
+void Generation::replay(std::shared_ptr<const CachedResponse> cached) {
+  replay_ = std::move(cached);
+  replay_next_ = 0;
+}
+
+void Generation::record() { recording_ = std::make_shared<CachedResponse>(); }
+
+std::shared_ptr<const CachedResponse> Generation::recording() const {
+  if (!recording_ || replay_ || !done() || !error_.ok() || choices_.empty()) return nullptr;
+  for (const Choice& c : choices_)
+    if (c.finish_reason != "stop" && c.finish_reason != "length") return nullptr;
+  auto r = std::make_shared<CachedResponse>(*recording_);
+  r->num_choices = num_choices();
+  r->prompt_tokens = prompt_tokens();
+  r->completion_tokens = completion_tokens();
+  for (int32_t i = 0; i < num_choices(); ++i) {
+    r->reasoning_ended.push_back(reasoning_ended(i));
+    r->finish_reasons.push_back(choices_[i].finish_reason);
+  }
+  return r;
+}
+
+Generation::Timings Generation::timings() const {
+  Timings t;
+  if (parts_.empty()) return t;
+  const auto& s = *parts_[0].stream;
+  if (auto at = s.first_scheduled()) t.queue_seconds = std::chrono::duration<double>(*at - s.arrival()).count();
+  if (auto at = s.first_token()) t.ttft_seconds = std::chrono::duration<double>(*at - s.arrival()).count();
+  for (const Part& p : parts_) t.cached_tokens += p.stream->num_cached_tokens();
+  return t;
+}
+
+int32_t Generation::num_choices() const {
+  return replay_ ? replay_->num_choices : static_cast<int32_t>(choices_.size());
+}
+
+const std::string& Generation::finish_reason(int32_t choice) const {
+  return replay_ ? replay_->finish_reasons[choice] : choices_[choice].finish_reason;
+}
+
 bool Generation::done() const {
+  if (replay_) return replay_next_ >= replay_->batches.size();
   return std::all_of(choices_.begin(), choices_.end(), [](const Choice& c) { return c.finished; });
 }
 
@@ -142,8 +184,10 @@ void Generation::end_part(Part& p) {
   r.e2e_seconds = std::chrono::duration<double>(now - p.stream->arrival()).count();
   if (auto ft = p.stream->first_token()) r.ttft_seconds = std::chrono::duration<double>(*ft - p.stream->arrival()).count();
   r.inter_token_seconds = std::move(p.itl);
+  if (auto at = p.stream->first_scheduled())
+    r.queue_seconds = std::chrono::duration<double>(*at - p.stream->arrival()).count();
   r.finish_reason = choices_[p.first_choice].finish_reason;
-  LOG_INFO("request %lld: %lld prompt tokens (%lld cached), %lld generated, ttft %.3f s, e2e %.3f s, %s",
+  LOG_DEBUG("request %lld: %lld prompt tokens (%lld cached), %lld generated, ttft %.3f s, e2e %.3f s, %s",
            static_cast<long long>(p.stream->id()), static_cast<long long>(r.prompt_tokens),
            static_cast<long long>(p.stream->num_cached_tokens()), static_cast<long long>(r.generation_tokens),
            r.ttft_seconds, r.e2e_seconds, r.finish_reason.c_str());
@@ -151,6 +195,7 @@ void Generation::end_part(Part& p) {
 }
 
 std::vector<ChoiceDelta> Generation::poll(std::chrono::milliseconds timeout) {
+  if (replay_) return replay_next_ < replay_->batches.size() ? replay_->batches[replay_next_++] : std::vector<ChoiceDelta>{};
   std::vector<ChoiceDelta> out;
   auto drain = [&](size_t i) {
     Part& p = parts_[i];
@@ -184,6 +229,7 @@ std::vector<ChoiceDelta> Generation::poll(std::chrono::milliseconds timeout) {
     end_part(p);
   }
   std::sort(out.begin(), out.end(), [](const ChoiceDelta& a, const ChoiceDelta& b) { return a.index < b.index; });
+  if (recording_ && !out.empty()) recording_->batches.push_back(out);
   return out;
 }
 
@@ -201,18 +247,21 @@ void Generation::abort() {
 }
 
 int64_t Generation::prompt_tokens() const {
+  if (replay_) return replay_->prompt_tokens;
   int64_t n = 0;
   for (const Part& p : parts_) n += p.prompt_tokens;
   return n;
 }
 
 int64_t Generation::completion_tokens() const {
+  if (replay_) return replay_->completion_tokens;
   int64_t n = 0;
   for (const Choice& c : choices_) n += c.tokens;
   return n;
 }
 
 bool Generation::reasoning_ended(int32_t choice) const {
+  if (replay_) return replay_->reasoning_ended[choice];
   const Choice& c = choices_[choice];
   return !c.reasoning || c.reasoning->reasoning_ended();
 }

@@ -33,6 +33,8 @@ struct ChoiceDelta {
   bool empty() const { return content.empty() && reasoning.empty() && logprobs.empty() && finish_reason.empty(); }
 };
 
+struct CachedResponse;  // response_cache.h
+
 struct GenerationOptions {
   engine::TextOutputOptions text;
   bool reasoning = false;             // split with the deepseek_r1 parser
@@ -51,6 +53,15 @@ class Generation {
   // Adds an engine request of params' n samples; its choices are numbered
   // after the existing ones.
   Status add(std::vector<int32_t> prompt, const sampling::SamplingParams& params, int32_t n);
+  // Instead of engine requests: replays a cached response's deltas, one
+  // batch per poll (no engine work, no metrics).
+  void replay(std::shared_ptr<const CachedResponse> cached);
+  bool replaying() const { return replay_ != nullptr; }
+  // Keeps every delta that poll() returns, for recording().
+  void record();
+  // The recorded response once the generation completed (every choice
+  // ended with stop or length, no error); null otherwise.
+  std::shared_ptr<const CachedResponse> recording() const;
 
   // Waits up to `timeout` for output; the deltas of every choice that moved.
   std::vector<ChoiceDelta> poll(std::chrono::milliseconds timeout);
@@ -62,11 +73,21 @@ class Generation {
 
   int64_t prompt_tokens() const;
   int64_t completion_tokens() const;
-  int32_t num_choices() const { return static_cast<int32_t>(choices_.size()); }
+  int32_t num_choices() const;
   // Whether the choice's reasoning ended with </think> (else a non-streamed
   // chat reply has content null).
   bool reasoning_ended(int32_t choice) const;
   std::vector<engine::RequestId> request_ids() const;
+  const std::string& finish_reason(int32_t choice) const;
+
+  // When the first engine request moved (its arrival as the origin); -1
+  // where it did not happen (or on a replay).
+  struct Timings {
+    double queue_seconds = -1;  // until first scheduled
+    double ttft_seconds = -1;   // until its first token
+    int64_t cached_tokens = 0;  // prompt tokens the prefix cache served (all requests)
+  };
+  Timings timings() const;
 
  private:
   struct Choice {
@@ -101,6 +122,9 @@ class Generation {
   std::vector<Choice> choices_;
   Status error_;
   size_t next_poll_ = 0;
+  std::shared_ptr<const CachedResponse> replay_;
+  size_t replay_next_ = 0;
+  std::shared_ptr<CachedResponse> recording_;
 };
 
 // Finish reasons as the API writes them.

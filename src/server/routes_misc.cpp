@@ -2,6 +2,7 @@
 #include <httplib.h>
 
 #include "server/json_fields.h"
+#include "server/response_cache.h"
 #include "server/server.h"
 
 namespace ember::server {
@@ -19,7 +20,9 @@ void Server::handle_models(const httplib::Request&, httplib::Response& res) {
 }
 
 void Server::handle_metrics(const httplib::Request&, httplib::Response& res) {
-  res.set_content(metrics_->render(engine_.stats()), "text/plain; version=0.0.4; charset=utf-8");
+  std::string text = metrics_->render(engine_.stats());
+  response_cache_->render_metrics(text, metrics_->labels());
+  res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 void Server::handle_tokenize(const httplib::Request& req, httplib::Response& res) {

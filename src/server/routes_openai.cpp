@@ -7,8 +7,11 @@
 #include <ctime>
 #include <random>
 
+#include "server/client_connection.h"
 #include "server/generation.h"
 #include "server/json_fields.h"
+#include "server/request_log.h"
+#include "server/response_cache.h"
 #include "server/server.h"
 #include "server/sse.h"
 
@@ -99,9 +102,26 @@ struct StreamJob {
   std::function<void(const std::vector<ChoiceDelta>&, std::string&)> on_deltas;
   std::function<void(std::string&)> on_end;
   bool began = false, ended = false;
+  std::string id;                  // for the request log
+  int socket = -1;                 // the client's, watched while nothing is written
+  ResponseCache* cache = nullptr;  // where a completed recording goes (cache_key set)
+  std::string cache_key;
+
+  // The client went away: abort, and stop the response.
+  bool give_up() {
+    gen->abort();
+    note_generation(*gen, id);
+    return false;
+  }
+  void complete() {
+    if (cache && !cache_key.empty()) cache->put(cache_key, gen->recording());
+    note_generation(*gen, id);
+  }
 };
 
-void stream_response(httplib::Response& res, std::shared_ptr<StreamJob> job, const char* content_type) {
+void stream_response(const httplib::Request& req, httplib::Response& res, std::shared_ptr<StreamJob> job,
+                     const char* content_type) {
+  if (!job->gen->replaying()) job->socket = request_socket(req);
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
@@ -121,11 +141,12 @@ void stream_response(httplib::Response& res, std::shared_ptr<StreamJob> job, con
         if (job->gen->done()) {
           job->on_end(out);
           job->ended = true;
+          job->complete();
         }
         if (!out.empty()) {
-          if (!sink.write(out.data(), out.size())) return false;  // the client went away
-        } else if (!sink.is_writable()) {
-          return false;
+          if (!sink.write(out.data(), out.size())) return job->give_up();  // the client went away
+        } else if (!sink.is_writable() || peer_closed(job->socket)) {
+          return job->give_up();
         }
         if (job->ended) sink.done();
         return true;
@@ -140,8 +161,26 @@ struct ChoiceAccum {
   std::vector<int32_t> tokens;
 };
 
-// Runs a non-streamed generation to its end.
-std::vector<ChoiceAccum> run_to_end(Generation& g) {
+// Serves `g` from the response cache when `key` is there; else `add`
+// starts it on the engine, recorded for the cache when there is a key.
+Status begin_generation(Generation& g, ResponseCache& cache, const std::string& key,
+                        const std::function<Status()>& add) {
+  if (!key.empty()) {
+    if (auto hit = cache.get(key)) {
+      g.replay(std::move(hit));
+      request_log().response_cache = "hit";
+      return ok_status();
+    }
+    request_log().response_cache = "miss";
+    g.record();
+  }
+  return add();
+}
+
+// Runs a non-streamed generation to its end, watching the client's socket:
+// a client that goes away has its generation aborted (nullopt).
+std::optional<std::vector<ChoiceAccum>> run_to_end(Generation& g, const httplib::Request& req) {
+  const int socket = g.replaying() ? -1 : request_socket(req);
   std::vector<ChoiceAccum> acc(static_cast<size_t>(g.num_choices()));
   while (!g.done()) {
     for (auto& d : g.poll(kPollInterval)) {
@@ -155,8 +194,23 @@ std::vector<ChoiceAccum> run_to_end(Generation& g) {
         a.stop_reason = d.stop_reason;
       }
     }
+    if (!g.done() && peer_closed(socket)) {
+      g.abort();
+      return std::nullopt;
+    }
   }
   return acc;
+}
+
+// After a non-streamed generation: the log record and the cache entry; the
+// error to answer when the client left or the engine failed.
+std::optional<ApiError> conclude(const Generation& g, bool client_gone, const std::string& id, ResponseCache& cache,
+                                 const std::string& key) {
+  note_generation(g, id);
+  if (client_gone) return ApiError{499, "The client closed the connection.", "BadRequestError", "", ""};
+  if (!g.error().ok()) return ApiError{500, g.error().message(), "InternalServerError", "", ""};
+  if (!key.empty() && !g.replaying()) cache.put(key, g.recording());
+  return std::nullopt;
 }
 
 // The end of an SSE stream: the error event, or the usage chunk when
@@ -194,8 +248,16 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
   go.reasoning = reasoning_;
   go.starts_in_reasoning = chat::prompt_opens_reasoning(text) || options_.reasoning_parser == "deepseek_r1";
   go.include_reasoning = cr.include_reasoning;
+  const std::string key =
+      response_cache_->enabled()
+          ? response_cache_key("chat", options_.served_model_name, go, {{&*ids, &cr.gen.params, cr.gen.n}},
+                               {{"logprobs", cr.gen.logprobs},
+                                {"return_tokens_as_token_ids", cr.gen.return_tokens_as_token_ids}})
+          : std::string();
   auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
-  if (Status s = gen->add(std::move(*ids), cr.gen.params, cr.gen.n); !s.ok())
+  if (Status s = begin_generation(*gen, *response_cache_, key,
+                                  [&] { return gen->add(std::move(*ids), cr.gen.params, cr.gen.n); });
+      !s.ok())
     return send_error(res, bad_request_from(s, "messages"));
   auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
 
@@ -207,12 +269,11 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
   const bool reasoning = reasoning_;
 
   if (!cr.gen.stream) {
-    const auto acc = run_to_end(*gen);
-    if (!gen->error().ok())
-      return send_error(res, ApiError{500, gen->error().message(), "InternalServerError", "", ""});
+    const auto acc = run_to_end(*gen, req);
+    if (auto e = conclude(*gen, !acc, id, *response_cache_, key)) return send_error(res, *e);
     Json choices = Json::array();
-    for (size_t i = 0; i < acc.size(); ++i) {
-      const ChoiceAccum& a = acc[i];
+    for (size_t i = 0; i < acc->size(); ++i) {
+      const ChoiceAccum& a = (*acc)[i];
       const bool no_content = reasoning && a.content.empty() && !gen->reasoning_ended(static_cast<int32_t>(i));
       const bool no_reasoning = !reasoning || !cr.include_reasoning || a.reasoning.empty();
       Json message = {{"role", "assistant"},
@@ -271,7 +332,10 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
   job->on_end = [=](std::string& out) { out += sse_stream_end(*g, include_usage, id, "chat.completion.chunk", created, model); };
   job->gen = std::move(gen);
   job->inflight = std::move(inflight);
-  stream_response(res, std::move(job), "text/event-stream");
+  job->id = id;
+  job->cache = response_cache_.get();
+  job->cache_key = key;
+  stream_response(req, res, std::move(job), "text/event-stream");
 }
 
 void Server::handle_completions(const httplib::Request& req, httplib::Response& res) {
@@ -285,8 +349,8 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
 
   GenerationOptions go;
   go.text = cr.gen.text;
-  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
   std::vector<std::string> echoes;
+  std::vector<sampling::SamplingParams> params;  // per prompt (max_tokens resolved for each)
   for (auto& p : cr.prompts) {
     if (p.text) {
       auto ids = tokenizer_.tokenizer->encode(*p.text, {.add_special_tokens = true, .parse_special = true});
@@ -300,9 +364,26 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
     std::string echo;
     if (cr.echo) echo = p.text ? *p.text : tokenizer_.tokenizer->decode(p.ids, cr.gen.text.skip_special_tokens);
     for (int32_t i = 0; i < cr.gen.n; ++i) echoes.push_back(echo);
-    if (Status s = gen->add(std::move(p.ids), g.params, g.n); !s.ok())
-      return send_error(res, bad_request_from(s, "prompt"));
+    params.push_back(g.params);
   }
+  std::string key;
+  if (response_cache_->enabled()) {
+    std::vector<CacheKeyPart> parts;
+    for (size_t i = 0; i < cr.prompts.size(); ++i) parts.push_back({&cr.prompts[i].ids, &params[i], cr.gen.n});
+    key = response_cache_key("completions", options_.served_model_name, go, parts,
+                             {{"logprobs", cr.gen.logprobs},
+                              {"echo", cr.echo},
+                              {"return_tokens_as_token_ids", cr.gen.return_tokens_as_token_ids}});
+  }
+  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
+  if (Status s = begin_generation(*gen, *response_cache_, key,
+                                  [&] {
+                                    for (size_t i = 0; i < cr.prompts.size(); ++i)
+                                      EMBER_RETURN_IF_ERROR(gen->add(std::move(cr.prompts[i].ids), params[i], cr.gen.n));
+                                    return ok_status();
+                                  });
+      !s.ok())
+    return send_error(res, bad_request_from(s, "prompt"));
   auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
 
   const std::string id = random_id("cmpl-");
@@ -312,17 +393,17 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
   const bool want_logprobs = cr.gen.logprobs;
 
   if (!cr.gen.stream) {
-    const auto acc = run_to_end(*gen);
-    if (!gen->error().ok())
-      return send_error(res, ApiError{500, gen->error().message(), "InternalServerError", "", ""});
+    const auto acc = run_to_end(*gen, req);
+    if (auto e = conclude(*gen, !acc, id, *response_cache_, key)) return send_error(res, *e);
     Json choices = Json::array();
-    for (size_t i = 0; i < acc.size(); ++i) {
+    for (size_t i = 0; i < acc->size(); ++i) {
+      const ChoiceAccum& a = (*acc)[i];
       size_t offset = echoes[i].size();
       choices.push_back({{"index", i},
-                         {"text", echoes[i] + acc[i].content},
-                         {"logprobs", want_logprobs ? completion_logprobs(acc[i].logprobs, namer, &offset) : Json(nullptr)},
-                         {"finish_reason", acc[i].finish_reason},
-                         {"stop_reason", acc[i].stop_reason}});
+                         {"text", echoes[i] + a.content},
+                         {"logprobs", want_logprobs ? completion_logprobs(a.logprobs, namer, &offset) : Json(nullptr)},
+                         {"finish_reason", a.finish_reason},
+                         {"stop_reason", a.stop_reason}});
     }
     Json out = {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
                 {"choices", choices}, {"usage", usage_json(*gen)}};
@@ -361,7 +442,10 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
   job->on_end = [=](std::string& out) { out += sse_stream_end(*g, include_usage, id, "text_completion", created, model); };
   job->gen = std::move(gen);
   job->inflight = std::move(inflight);
-  stream_response(res, std::move(job), "text/event-stream");
+  job->id = id;
+  job->cache = response_cache_.get();
+  job->cache_key = key;
+  stream_response(req, res, std::move(job), "text/event-stream");
 }
 
 void Server::handle_generate(const httplib::Request& req, httplib::Response& res) {
@@ -376,15 +460,21 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
     return send_error(res, *e);
   GenerationOptions go;
   go.text = cr.gen.text;
+  const std::string key =
+      response_cache_->enabled()
+          ? response_cache_key("generate", options_.served_model_name, go, {{&*ids, &cr.gen.params, 1}}, {})
+          : std::string();
   auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
-  if (Status s = gen->add(std::move(*ids), cr.gen.params, 1); !s.ok())
+  if (Status s = begin_generation(*gen, *response_cache_, key,
+                                  [&] { return gen->add(std::move(*ids), cr.gen.params, 1); });
+      !s.ok())
     return send_error(res, bad_request_from(s, "prompt"));
   auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
+  const std::string id = random_id("generate-");
   if (!cr.gen.stream) {
-    const auto acc = run_to_end(*gen);
-    if (!gen->error().ok())
-      return send_error(res, ApiError{500, gen->error().message(), "InternalServerError", "", ""});
-    return send_json(res, Json{{"response", acc[0].content}});
+    const auto acc = run_to_end(*gen, req);
+    if (auto e = conclude(*gen, !acc, id, *response_cache_, key)) return send_error(res, *e);
+    return send_json(res, Json{{"response", (*acc)[0].content}});
   }
   auto job = std::make_shared<StreamJob>();
   Generation* g = gen.get();
@@ -402,7 +492,10 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
   };
   job->gen = std::move(gen);
   job->inflight = std::move(inflight);
-  stream_response(res, std::move(job), "application/x-ndjson");
+  job->id = id;
+  job->cache = response_cache_.get();
+  job->cache_key = key;
+  stream_response(req, res, std::move(job), "application/x-ndjson");
 }
 
 }  // namespace ember::server

@@ -11,6 +11,8 @@
 #include "server/chat_store.h"
 #include "server/generation.h"
 #include "server/json_fields.h"
+#include "server/request_log.h"
+#include "server/response_cache.h"
 #include "server/socket_options.h"
 #include "server/web_routes.h"
 
@@ -43,6 +45,7 @@ Status ServerOptions::validate() const {
     return invalid_argument("--reasoning-parser must be auto, deepseek_r1 or none");
   if (http_threads < 4 || http_threads > 8192) return invalid_argument("http threads must be in [4, 8192]");
   if (max_body_bytes < 1024) return invalid_argument("body limit must be at least 1 KiB");
+  if (auto cors = CorsPolicy::parse(allowed_origins); !cors.ok()) return cors.status();
   return ok_status();
 }
 
@@ -85,6 +88,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, engine::As
     s->chat_store_ = std::move(*store);
   }
   s->metrics_ = std::make_unique<Metrics>(s->options_.served_model_name, engine.max_model_len());
+  s->cors_ = *CorsPolicy::parse(s->options_.allowed_origins);  // validated above
+  s->response_cache_ = std::make_unique<ResponseCache>(s->options_.response_cache_bytes);
   s->created_ = static_cast<int64_t>(std::time(nullptr));
   s->http_ = std::make_unique<httplib::Server>();
   s->install_routes();
@@ -150,6 +155,14 @@ void Server::install_routes() {
   });
 
   h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    begin_request_log();
+    if (cors_.enabled()) {
+      if (req.method == "OPTIONS") {
+        cors_.answer_preflight(req, res);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      cors_.add_headers(req, res);
+    }
     if (options_.api_key.empty() || req.path == "/health" ||
         (options_.ui_enabled && (req.method == "GET" || req.method == "HEAD") && is_ui_path(req.path)))
       return httplib::Server::HandlerResponse::Unhandled;
@@ -162,7 +175,7 @@ void Server::install_routes() {
   });
   h.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     metrics_->record_http(req.method, route_label(req.path), res.status);
-    LOG_DEBUG("%s %s -> %d", req.method.c_str(), req.path.c_str(), res.status);
+    write_request_log(req.method, req.path, res.status);
   });
   h.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";

@@ -5,10 +5,13 @@
 //   GET  /v1/models, /health, /version, /metrics; POST /tokenize, /detokenize
 //   /api/...  the web UI's chat store (routes_api.cpp, docs/chat-store-api.md)
 //   GET  /, /assets/...  the embedded web UI (routes_ui.cpp; no API key needed)
-// Bearer API key on everything but /health. Every handler runs on a thread
-// of httplib's pool; a streamed response is written by a content provider
-// that pulls the engine's deltas, so a client that goes away makes a write
-// fail and its request is aborted.
+// Bearer API key on everything but /health (and CORS preflights,
+// --allowed-origins). One log line per request (request_log.h); repeated
+// deterministic requests answered from the response cache (response_cache.h).
+// Every handler runs on a thread of httplib's pool; a streamed response is
+// written by a content provider that pulls the engine's deltas. A client
+// that goes away (a failed write, or its socket seen closed while waiting,
+// client_connection.h) has its request aborted.
 #pragma once
 
 #include <atomic>
@@ -24,6 +27,7 @@
 #include "engine/tokenizer_loader.h"
 #include "sampling/sampling_params.h"
 #include "server/api_error.h"
+#include "server/cors.h"
 #include "server/metrics.h"
 #include "server/openai_protocol.h"
 
@@ -34,6 +38,9 @@ struct Response;
 }  // namespace httplib
 
 namespace ember::server {
+
+class ResponseCache;
+class ChatStore;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -51,11 +58,11 @@ struct ServerOptions {
   int http_threads = 512;                 // concurrent connections (each stream holds one)
   std::string data_dir;                   // the chat store's directory (chats.db); empty: /api/ is off
   bool ui_enabled = false;                // serve the embedded web UI at / (ember serve: unless --no-ui)
+  std::string allowed_origins;            // CORS: "" none, "*", or a comma list of origins (cors.h)
+  size_t response_cache_bytes = 0;        // exact-repeat response cache (response_cache.h); 0: off
 
   Status validate() const;
 };
-
-class ChatStore;
 
 class Server {
  public:
@@ -79,6 +86,7 @@ class Server {
   bool ready() const { return ready_.load(); }
   bool reasoning_enabled() const { return reasoning_; }
   Metrics& metrics() { return *metrics_; }
+  ResponseCache& response_cache() { return *response_cache_; }
   const ServerOptions& options() const { return options_; }
   ChatStore* chat_store() { return chat_store_.get(); }  // null without a data_dir
 
@@ -118,6 +126,8 @@ class Server {
   bool reasoning_ = false;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ChatStore> chat_store_;
+  CorsPolicy cors_;
+  std::unique_ptr<ResponseCache> response_cache_;
   std::unique_ptr<httplib::Server> http_;
   int port_ = 0;
   int64_t created_ = 0;  // unix time the server started
