@@ -13,6 +13,7 @@
 #include "app/generation_stream.h"
 #include "app/model_flags.h"
 #include "app/sampling_flags.h"
+#include "hub/resolve.h"
 #include "chat/reasoning_parser.h"
 
 namespace ember::app {
@@ -38,7 +39,7 @@ void print(const std::string& s) {
 
 int cmd_chat(int argc, char** argv) {
   CliArgs args("chat", "Chats with the model in the terminal: multi-turn, streamed, with the reasoning shown dimmed.");
-  args.positional("MODEL", "model directory or .gguf file");
+  args.positional("MODEL", "model directory, .gguf file, or Hugging Face repo id (ORG/NAME[:FILE.gguf]; downloaded unless cached)");
   args.option("system", "TEXT", "a system prompt for the conversation");
   args.option("chat-template", "FILE", "a Jinja chat template instead of the model's");
   args.flag("hide-reasoning", "do not print the model's reasoning");
@@ -48,7 +49,9 @@ int cmd_chat(int argc, char** argv) {
   add_engine_flags(args);
   if (int rc = parse_or_exit(args, argc, argv); rc >= 0) return rc;
 
-  const std::string model_path = args.positional_at(0);
+  auto resolved = hub::resolve_model(args.positional_at(0), hub::HubOptions::from_env());
+  if (!resolved.ok()) return report_error("chat", resolved.status().message().c_str());
+  const std::string model_path = *resolved;
   auto config = engine_config_from_flags(args, model_path);
   if (!config.ok()) return report_error("chat", config.status().to_string().c_str());
   auto mt = engine::load_model_tokenizer(model_path);

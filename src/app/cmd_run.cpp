@@ -12,6 +12,7 @@
 #include "app/generation_stream.h"
 #include "app/model_flags.h"
 #include "app/sampling_flags.h"
+#include "hub/resolve.h"
 #include "base/mapped_file.h"
 #include "engine/tokenizer_loader.h"
 
@@ -39,7 +40,7 @@ Result<std::vector<int32_t>> parse_ids(std::string text, int64_t vocab) {
 
 int cmd_run(int argc, char** argv) {
   CliArgs args("run", "Generates a continuation of a prompt and streams it to standard output.");
-  args.positional("MODEL", "model directory or .gguf file");
+  args.positional("MODEL", "model directory, .gguf file, or Hugging Face repo id (ORG/NAME[:FILE.gguf]; downloaded unless cached)");
   args.option("prompt", "TEXT", "the prompt as text (raw completion unless --chat)");
   args.alias("-p", "prompt");
   args.option("file", "PATH", "read the prompt text from a file ('-': standard input)");
@@ -58,7 +59,9 @@ int cmd_run(int argc, char** argv) {
   if (sources != 1) return report_error("run", "give the prompt once: -p TEXT, --file PATH or --tokens IDS");
   if (args.has("chat") && args.has("tokens")) return report_error("run", "--chat takes a text prompt, not --tokens");
 
-  const std::string model_path = args.positional_at(0);
+  auto resolved = hub::resolve_model(args.positional_at(0), hub::HubOptions::from_env());
+  if (!resolved.ok()) return report_error("run", resolved.status().message().c_str());
+  const std::string model_path = *resolved;
   auto config = engine_config_from_flags(args, model_path);
   if (!config.ok()) return report_error("run", config.status().to_string().c_str());
   // --tokens works on a model file without a tokenizer (make-random): the

@@ -30,7 +30,7 @@ void print_usage(FILE* out) {
   for (const auto& c : kCommands) std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
   std::fprintf(out,
                "\nMODEL is a Hugging Face model directory (config.json + *.safetensors) or a "
-               ".gguf file; `serve` also takes a Hugging Face repo id (ORG/NAME[:FILE.gguf]).\nRun 'ember <command> --help' for a command's options.\n");
+               ".gguf file; `serve`, `run` and `chat` also take a Hugging Face repo id (ORG/NAME[:FILE.gguf]).\nRun 'ember <command> --help' for a command's options.\n");
 }
 
 }  // namespace

@@ -10,6 +10,10 @@ Result<std::string> resolve_model(const std::string& model, const HubOptions& op
   struct stat st;
   if (::stat(model.c_str(), &st) == 0) return model;
   auto spec = parse_repo_spec(model);
+  // "dir/model.gguf" reads as a repo id too, but means a local file that is not there.
+  const bool gguf_path = model.size() > 5 && model.compare(model.size() - 5, 5, ".gguf") == 0 &&
+                         model.find(':') == std::string::npos;
+  if (gguf_path) return not_found(model + ": no such file");
   if (!spec.ok())
     return not_found("'" + model + "' is neither a local model directory or .gguf file nor a Hugging Face repo id "
                      "(ORG/NAME, or ORG/NAME:FILE.gguf)");

@@ -336,6 +336,10 @@ TEST_F(PullTest, ResolveModelDownloadsWhatIsNotCached) {
   auto bad = resolve_model("no-such-dir/../x", options());
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("neither a local model directory"), std::string::npos);
+  auto typo = resolve_model("models/r1-q4_k_m.gguf", options());  // a missing local file, not a repo
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.status().message(), "models/r1-q4_k_m.gguf: no such file");
+  EXPECT_TRUE(hub_.hits().empty());
 }
 
 }  // namespace
