@@ -146,7 +146,10 @@ export class ChatState {
 
   async remove(id: string): Promise<void> {
     await store.remove(id);
-    if (this.current?.id === id) this.newChat();
+    if (this.current?.id === id) {
+      this.newChat();
+      history.replaceState(null, '', '/');
+    }
     await this.refreshList();
   }
 
