@@ -2,7 +2,11 @@
 // hangs up on a non-streamed request, one log line per request (text and
 // JSON), and the /metrics values against the requests made.
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <regex>
 #include <set>
+#include <sstream>
 
 #include "base/log.h"
 #include "extra_server.h"
@@ -340,6 +344,74 @@ TEST_F(OpsTest, MetricsMatchTheRequestsMade) {
   for (const char* reason : {"stop", "length", "abort"})
     EXPECT_GE(metric(after, "vllm:request_success_total{" + labels(std::string("finished_reason=\"") + reason + "\"") + "}"), 0);
   EXPECT_EQ(metric(after, "vllm:num_requests_running{" + l + "}"), 0);
+}
+
+// --- docs/: the Grafana dashboard and the Prometheus config -------------
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Every metric a dashboard query names is one the server exports, every
+// panel has a unique id and a place, and the variables used are defined.
+TEST_F(OpsTest, GrafanaDashboardUsesExportedMetrics) {
+  const std::string text = read_text(std::string(EMBER_SOURCE_DIR) + "/docs/grafana/ember-dashboard.json");
+  ASSERT_FALSE(text.empty());
+  const Json d = Json::parse(text, nullptr, false);
+  ASSERT_TRUE(d.is_object()) << "not JSON";
+  EXPECT_EQ(d["uid"], "ember-serve");
+  std::set<std::string> variables;
+  for (const Json& v : d["templating"]["list"]) variables.insert(v["name"].get<std::string>());
+  EXPECT_TRUE(variables.count("datasource") && variables.count("model_name"));
+
+  const std::string exported = get("/metrics").body;
+  const std::regex name_re("(vllm|ember):[a-z0-9_]+|http_requests_total");
+  const std::regex var_re("\\$\\{?([a-z_]+)");
+  std::set<int> ids;
+  std::set<std::string> used;
+  int queries = 0;
+  for (const Json& p : d["panels"]) {
+    EXPECT_TRUE(ids.insert(p["id"].get<int>()).second) << "duplicate panel id " << p["id"];
+    EXPECT_TRUE(p["gridPos"].contains("w") && p["gridPos"].contains("h")) << p["title"];
+    if (p["type"] == "row") continue;
+    EXPECT_FALSE(p["title"].get<std::string>().empty());
+    for (const Json& t : p["targets"]) {
+      const std::string expr = t["expr"].get<std::string>();
+      ++queries;
+      for (std::sregex_iterator it(expr.begin(), expr.end(), name_re), end; it != end; ++it) {
+        // A histogram's series (_bucket, _sum, _count) are under its name.
+        const std::string name = std::regex_replace(it->str(), std::regex("_(bucket|sum|count)$"), "");
+        used.insert(name);
+        const bool found = exported.find("# TYPE " + name + " ") != std::string::npos ||
+                           exported.find("# TYPE " + it->str() + " ") != std::string::npos;
+        EXPECT_TRUE(found) << p["title"] << ": " << it->str();
+      }
+      for (std::sregex_iterator it(expr.begin(), expr.end(), var_re), end; it != end; ++it) {
+        const std::string v = (*it)[1];
+        if (v.rfind("__", 0) != 0) EXPECT_TRUE(variables.count(v)) << p["title"] << ": $" << v;
+      }
+    }
+  }
+  EXPECT_GE(queries, 20);
+  // The panels the issue asks for.
+  for (const char* name :
+       {"vllm:e2e_request_latency_seconds", "vllm:time_to_first_token_seconds", "vllm:inter_token_latency_seconds",
+        "vllm:time_per_output_token_seconds", "vllm:prompt_tokens_total", "vllm:generation_tokens_total",
+        "vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc",
+        "vllm:prefix_cache_hits_total", "vllm:prefix_cache_queries_total", "vllm:num_preemptions_total",
+        "vllm:request_success_total"})
+    EXPECT_TRUE(used.count(name)) << "no panel uses " << name;
+}
+
+TEST(Docs, PrometheusConfigScrapesTheServer) {
+  const std::string text = read_text(std::string(EMBER_SOURCE_DIR) + "/docs/prometheus.yml");
+  EXPECT_NE(text.find("metrics_path: /metrics"), std::string::npos);
+  EXPECT_NE(text.find("\"127.0.0.1:8000\""), std::string::npos);
+  EXPECT_NE(text.find("# authorization:"), std::string::npos);  // bearer auth, commented out
+  EXPECT_EQ(text.find('\t'), std::string::npos);  // YAML: no tabs
 }
 
 }  // namespace
