@@ -17,7 +17,9 @@ namespace ember::server {
 int request_socket(const httplib::Request& req);
 
 // Whether the peer closed or reset the connection (an EOF or an error is
-// waiting on it). Does not block or consume data; false for fd < 0.
+// waiting on it; a client that only shut down its sending side after the
+// request counts as gone too). Does not block or consume data; false for
+// fd < 0.
 bool peer_closed(int fd);
 
 }  // namespace ember::server
