@@ -52,6 +52,8 @@ struct CacheKeyPart {
 // reasoning options, every part's prompt ids, sampling parameters and n,
 // and the output flags given (logprobs, echo, return_tokens_as_token_ids).
 // Empty when some part is not deterministic (such a request is not cached).
+// `stream` and `stream_options` only shape the wire format, so a streamed
+// and a non-streamed request share an entry.
 std::string response_cache_key(std::string_view route, const std::string& model, const GenerationOptions& options,
                                const std::vector<CacheKeyPart>& parts,
                                const std::vector<std::pair<const char*, bool>>& flags);
