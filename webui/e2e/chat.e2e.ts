@@ -230,6 +230,41 @@ describe('chat', () => {
     ]);
   });
 
+  it('applies per-chat settings (system prompt, sampling, reasoning hidden) and saves them as defaults', async () => {
+    const reqs = captureChatRequests();
+    await page.getByRole('button', { name: 'Chat settings' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Chat settings' });
+    await dialog.getByLabel('System prompt').fill('You are terse.');
+    await dialog.getByLabel('Temperature').fill('0.2');
+    await dialog.getByLabel('top_p').fill('0.5');
+    await dialog.getByLabel('max_tokens').fill('16');
+    await dialog.getByLabel('Show the reasoning').uncheck();
+    await dialog.getByRole('button', { name: 'Save as default' }).click();
+    await expect.poll(() => dialog.locator('.note').textContent()).toContain('default');
+    await dialog.getByRole('button', { name: 'Save for this chat' }).click();
+    await answers().last().getByRole('button', { name: 'Regenerate answer' }).click();
+    await answered(reqs);
+    expect(reqs.bodies[0]).toMatchObject({ temperature: 0.2, top_p: 0.5, max_tokens: 16 });
+    expect((reqs.bodies[0].messages as { role: string; content: string }[])[0]).toEqual({ role: 'system', content: 'You are terse.' });
+    expect(await answers().last().locator('details').count()).toBe(0);
+    const c = await conversation(currentId());
+    expect(c).toMatchObject({ settings: { system_prompt: 'You are terse.', temperature: 0.2, top_p: 0.5, max_tokens: 16, show_reasoning: false } });
+    const defaults = await (await server.api('/api/settings')).json();
+    expect(defaults).toMatchObject({ system_prompt: 'You are terse.', temperature: 0.2, max_tokens: 16, show_reasoning: false });
+    await setDefaults({ max_tokens: 300 });
+  });
+
+  it('exports all conversations as JSON and imports them back as copies', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export all' }).click()]);
+    const file = await download.path();
+    const data = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(file, 'utf8')));
+    expect(data.version).toBe(1);
+    expect(data.conversations).toHaveLength(2);
+    await page.setInputFiles('[data-testid="import-input"]', { name: 'chats.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(data)) });
+    await expect.poll(() => page.locator('.sidebar .note').textContent().catch(() => '')).toBe('Imported 2 conversations.');
+    await expect.poll(() => page.locator('.conversations li').count()).toBe(4);
+  });
+
   it('had no uncaught page errors', () => {
     expect(browser.errors).toEqual([]);
   });
