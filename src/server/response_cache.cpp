@@ -41,7 +41,7 @@ class KeyWriter {
   }
   KeyWriter& ids(const std::vector<int32_t>& v) {
     u64(v.size());
-    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(int32_t));
+    if (!v.empty()) out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(int32_t));
     return *this;
   }
   std::string take() { return std::move(out_); }
