@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -73,8 +75,9 @@ Result<std::optional<sampling::GenerationDefaults>> defaults_from_flags(const Cl
 // SIGINT/SIGTERM, taken by sigwait on a thread of their own (blocked in
 // every other thread, so the mask must be set before any starts). While the
 // model loads a signal exits at once; once serve() named the server it shuts
-// it down (stop accepting, abort in-flight requests) and the main thread,
-// waiting for listen() to return, exits 0.
+// it down (stop accepting, abort in-flight requests, close idle
+// connections) and the main thread, waiting for listen() to return, exits 0
+// (at most kShutdownGrace after the shutdown, see wait_for_listener).
 class SignalWaiter {
  public:
   SignalWaiter() {
@@ -89,6 +92,7 @@ class SignalWaiter {
       if (server::Server* s = server_.load()) {
         LOG_INFO("shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
         s->shutdown();
+        shut_down_at_.store(std::chrono::steady_clock::now().time_since_epoch().count());
       } else {
         LOG_INFO("interrupted while loading (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
         std::_Exit(0);
@@ -97,6 +101,12 @@ class SignalWaiter {
   }
   ~SignalWaiter() { finish(); }
   void serve(server::Server* s) { server_.store(s); }
+  // When the signal's shutdown() returned; nullopt before.
+  std::optional<std::chrono::steady_clock::time_point> shut_down_at() const {
+    const auto t = shut_down_at_.load();
+    if (t == 0) return std::nullopt;
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(t));
+  }
   // Ends the waiting thread (waking it if no signal came).
   void finish() {
     if (!thread_.joinable()) return;
@@ -109,8 +119,33 @@ class SignalWaiter {
   sigset_t set_;
   std::atomic<server::Server*> server_{nullptr};
   std::atomic<bool> finished_{false};
+  std::atomic<std::chrono::steady_clock::rep> shut_down_at_{0};
   std::thread thread_;
 };
+
+// How long a shutdown waits for responses still being written (a slow
+// client, a request body still arriving) before the process exits anyway.
+constexpr std::chrono::seconds kShutdownGrace{2};
+
+// Waits for the listener thread (which sets `done` as listen() returns). A
+// signal's shutdown has closed idle connections and ended the streams, so
+// listen() returns once the last responses are written; a connection still
+// busy kShutdownGrace after it is cut: the process exits 0 here without
+// waiting for it.
+void wait_for_listener(std::thread& listener, const std::atomic<bool>& done, const SignalWaiter& signals,
+                       server::Server& server) {
+  while (!done.load()) {
+    if (auto t = signals.shut_down_at(); t && std::chrono::steady_clock::now() - *t > kShutdownGrace) {
+      LOG_WARN("shutdown: connections still open after %lld s (%zu busy: a slow client or an unfinished request); "
+               "exiting without them", static_cast<long long>(kShutdownGrace.count()), server.busy_connections());
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::_Exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  listener.join();
+}
 
 }  // namespace
 
@@ -210,7 +245,11 @@ int cmd_serve(int argc, char** argv) {
   if (Status s = (*server)->bind(); !s.ok()) return report_error("serve", s.message().c_str());
 
   Status listen_status;
-  std::thread listener([&] { listen_status = (*server)->listen(); });
+  std::atomic<bool> listen_returned{false};
+  std::thread listener([&] {
+    listen_status = (*server)->listen();
+    listen_returned.store(true);
+  });
   signals.serve(server->get());  // a signal from now on shuts the server down
   LOG_INFO("warming up (max_model_len %lld, reasoning parser %s)", static_cast<long long>((*engine)->max_model_len()),
            (*server)->reasoning_enabled() ? "deepseek_r1" : "none");
@@ -223,7 +262,7 @@ int cmd_serve(int argc, char** argv) {
   }
   LOG_INFO("serving %s as '%s' on http://%s:%d", model_path->c_str(), options.served_model_name.c_str(),
            options.host.c_str(), (*server)->port());
-  listener.join();  // until a signal's shutdown (or the server failing)
+  wait_for_listener(listener, listen_returned, signals, **server);  // until a signal's shutdown (or a failure)
   signals.finish();
   server->reset();
   if (!listen_status.ok()) return report_error("serve", listen_status.message().c_str());

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <httplib.h>
 
@@ -35,10 +36,6 @@ std::string identity(int fd) {
   if (getnameinfo(reinterpret_cast<const sockaddr*>(&peer), peer_len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0)
     return "";
   return std::to_string(port_of(local)) + " " + std::to_string(port_of(peer)) + " " + host;
-}
-
-std::string identity(const httplib::Request& req) {
-  return std::to_string(req.local_port) + " " + std::to_string(req.remote_port) + " " + req.remote_addr;
 }
 
 // Connections seen by the last scan of this process's descriptors. Many
@@ -71,9 +68,13 @@ void rescan_locked() {
 
 }  // namespace
 
+std::string connection_id(const httplib::Request& req) {
+  return std::to_string(req.local_port) + " " + std::to_string(req.remote_port) + " " + req.remote_addr;
+}
+
 int request_socket(const httplib::Request& req) {
   if (req.remote_port <= 0 || req.local_port <= 0) return -1;
-  const std::string id = identity(req);
+  const std::string id = connection_id(req);
   std::lock_guard<std::mutex> lock(g_mutex);
   if (int fd = lookup_locked(id); fd >= 0) return fd;
   rescan_locked();
@@ -90,6 +91,28 @@ bool peer_closed(int fd) {
     return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;  // EOF (data is a pipelined request)
   }
   return false;
+}
+
+int end_idle_connections(int port, const std::function<bool(const std::string&)>& busy) {
+  if (port <= 0) return 0;
+  const std::string prefix = std::to_string(port) + " ";
+  std::vector<int> idle;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return 0;
+  const int own = ::dirfd(dir);
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const int fd = std::atoi(e->d_name);
+    if (fd == own) continue;
+    const std::string id = identity(fd);
+    if (id.compare(0, prefix.size(), prefix) == 0 && !busy(id)) idle.push_back(fd);
+  }
+  ::closedir(dir);
+  // SHUT_RD: the poll for a next request sees EOF; nothing is sent until
+  // httplib closes the socket.
+  int ended = 0;
+  for (int fd : idle) ended += ::shutdown(fd, SHUT_RD) == 0;
+  return ended;
 }
 
 }  // namespace ember::server

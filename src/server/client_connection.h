@@ -7,6 +7,9 @@
 // open while it runs.
 #pragma once
 
+#include <functional>
+#include <string>
+
 namespace httplib {
 struct Request;
 }
@@ -21,5 +24,19 @@ int request_socket(const httplib::Request& req);
 // request counts as gone too). Does not block or consume data; false for
 // fd < 0.
 bool peer_closed(int fd);
+
+// A request's connection as httplib names it: "local_port remote_port
+// remote_addr" (unique among the process's open connections).
+std::string connection_id(const httplib::Request& req);
+
+// Ends the server's idle keep-alive connections at shutdown. After stop(),
+// httplib 0.11 (Debian's) waits out each idle connection's keep-alive
+// timeout before listen() returns (its issue #1959). This shuts down the
+// reading side of every connected socket of this process on local port
+// `port` for which busy(connection_id) is false: its thread, polling for a
+// next request, reads EOF and closes it. A connection that is busy ends by
+// itself after its response (httplib serves no more requests once stopped).
+// Returns how many were ended.
+int end_idle_connections(int port, const std::function<bool(const std::string&)>& busy);
 
 }  // namespace ember::server

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "engine/model_defaults.h"
 #include "server/chat_store.h"
+#include "server/client_connection.h"
 #include "server/generation.h"
 #include "server/json_fields.h"
 #include "server/request_log.h"
@@ -156,6 +157,10 @@ void Server::install_routes() {
 
   h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     begin_request_log();
+    {
+      std::lock_guard<std::mutex> lock(connections_mutex_);
+      busy_connections_.insert(connection_id(req));
+    }
     if (cors_.enabled()) {
       if (req.method == "OPTIONS") {
         cors_.answer_preflight(req, res);
@@ -176,6 +181,10 @@ void Server::install_routes() {
   h.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     metrics_->record_http(req.method, route_label(req.path), res.status);
     write_request_log(req.method, req.path, res.status);
+    // After the response is written (a request httplib refused before
+    // pre-routing was never counted busy).
+    std::lock_guard<std::mutex> lock(connections_mutex_);
+    if (auto it = busy_connections_.find(connection_id(req)); it != busy_connections_.end()) busy_connections_.erase(it);
   });
   h.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";
@@ -285,6 +294,16 @@ void Server::shutdown() {
   for (int i = 0; i < 5000 && listening_.load() && !http_->is_running(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   http_->stop();
+  // Now that no request can start, idle keep-alive connections are closed
+  // rather than waited out; busy ones end after their responses.
+  std::lock_guard<std::mutex> lock(connections_mutex_);
+  const int ended = end_idle_connections(port_, [this](const std::string& id) { return busy_connections_.count(id) > 0; });
+  if (ended > 0) LOG_DEBUG("shutdown: closed %d idle connection(s)", ended);
+}
+
+size_t Server::busy_connections() {
+  std::lock_guard<std::mutex> lock(connections_mutex_);
+  return busy_connections_.size();
 }
 
 }  // namespace ember::server

@@ -79,9 +79,12 @@ class Server {
   Status warm_up();
   // Serves until shutdown(); call after bind().
   Status listen();
-  // Stops accepting, aborts in-flight requests (their streams end), and makes
-  // listen() return. Safe from any thread, more than once.
+  // Stops accepting, aborts in-flight requests (their streams end), closes
+  // idle keep-alive connections, and makes listen() return once the
+  // responses being written are done. Safe from any thread, more than once.
   void shutdown();
+  // Connections between a request's start and its logged response.
+  size_t busy_connections();
 
   bool ready() const { return ready_.load(); }
   bool reasoning_enabled() const { return reasoning_; }
@@ -135,6 +138,8 @@ class Server {
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> listening_{false};  // inside listen()
   std::atomic<int> listen_fd_{-1};      // the listening socket, seen in httplib's socket-options hook
+  std::mutex connections_mutex_;
+  std::multiset<std::string> busy_connections_;  // connection_id()s with a request being served
   std::mutex inflight_mutex_;
   std::multiset<engine::RequestId> inflight_;
 };
