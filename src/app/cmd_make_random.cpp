@@ -81,6 +81,9 @@ int cmd_make_random(int argc, char** argv) {
   args.option("like", "MODEL", "the shape to copy: " + likes, "deepseek-r1-distill-qwen-1.5b");
   args.option("type", "TYPE", "weight type: f32|f16|bf16|q8_0|q4_0|q4_k_m", "q4_k_m");
   args.option("seed", "N", "random seed", "1");
+  args.option("tokenizer", "GGUF",
+              "copy the tokenizer and chat template (every tokenizer.* key) of this GGUF, so that `ember serve` "
+              "can serve the random model (e.g. ../shared/fixtures/models/tiny-r1vocab/tiny-r1vocab-BF16.gguf)");
   args.option("threads", "N", "threads", "physical cores");
   args.alias("-t", "threads");
   if (int rc = parse_or_exit(args, argc, argv); rc >= 0) return rc;
@@ -123,6 +126,20 @@ int cmd_make_random(int argc, char** argv) {
   w.set_uint32(a + ".attention.head_count_kv", static_cast<uint32_t>(c.n_kv_heads));
   w.set_float32(a + ".attention.layer_norm_rms_epsilon", c.rms_eps);
   w.set_float32(a + ".rope.freq_base", c.rope_theta);
+
+  if (args.has("tokenizer")) {
+    const std::string path = args.get("tokenizer");
+    auto src = formats::GgufFile::open(path);
+    if (!src.ok()) return report_error("make-random", src.status().to_string().c_str());
+    auto tokens = src->get_string_array("tokenizer.ggml.tokens");
+    if (!tokens.ok()) return report_error("make-random", (path + " has no tokenizer (tokenizer.ggml.tokens)").c_str());
+    if (static_cast<int64_t>(tokens->size()) > c.vocab)
+      return report_error("make-random", (path + "'s " + std::to_string(tokens->size()) + " tokens do not fit the " +
+                                          std::to_string(c.vocab) + "-row vocabulary of " + shape->name).c_str());
+    for (const auto& [key, value] : src->metadata())
+      if (key.rfind("tokenizer.", 0) == 0)
+        if (Status s = w.set_value(key, value); !s.ok()) return report_error("make-random", s.to_string().c_str());
+  }
 
   uint64_t tensor_id = 0;
   Status status;

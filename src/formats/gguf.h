@@ -106,6 +106,9 @@ class GgufWriter {
   void set_string_array(const std::string& key, const std::vector<std::string>& values);
   void set_int32_array(const std::string& key, const std::vector<int32_t>& values);
   void set_float32_array(const std::string& key, const std::vector<float>& values);
+  // A value as GgufFile read it (copying metadata between files). Arrays of
+  // strings, int32 and float32 only; others are invalid_argument.
+  Status set_value(const std::string& key, const GgufValue& value);
 
   // shape in GGUF order (innermost first); bytes must equal the dtype's size
   // for that shape. The bytes are copied.

@@ -120,6 +120,15 @@ void GgufWriter::set_float32_array(const std::string& key, const std::vector<flo
   put_entry(key, std::move(v));
 }
 
+Status GgufWriter::set_value(const std::string& key, const GgufValue& value) {
+  if (value.type == GgufType::kArray && value.elem_type != GgufType::kString &&
+      value.elem_type != GgufType::kInt32 && value.elem_type != GgufType::kFloat32)
+    return invalid_argument("metadata '" + key + "': arrays of type " +
+                            std::to_string(static_cast<uint32_t>(value.elem_type)) + " cannot be written");
+  put_entry(key, value);
+  return ok_status();
+}
+
 Status GgufWriter::add_tensor(const std::string& name, DType dtype, const std::vector<int64_t>& shape,
                               const void* data, size_t bytes) {
   if (!dtype_info(static_cast<uint32_t>(dtype)))

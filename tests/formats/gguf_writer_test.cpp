@@ -250,5 +250,41 @@ TEST(GgufWriter, UnwritablePathFailsAndLeavesNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("adir.tmp")));
 }
 
+// set_value copies metadata as GgufFile read it (how `ember make-random
+// --tokenizer` takes a real tokenizer): the tiny-r1vocab fixture's
+// tokenizer.* keys (the DeepSeek vocabulary and merges, token types, ids,
+// chat template) come back identical; arrays the writer cannot write are refused.
+TEST(GgufWriter, SetValueCopiesAnotherFilesMetadata) {
+  auto src = GgufFile::open(testing::models_dir() + "/tiny-r1vocab/tiny-r1vocab-BF16.gguf");
+  ASSERT_TRUE(src.ok()) << src.status().to_string();
+  ScratchDir dir;
+  GgufWriter w;
+  size_t copied = 0;
+  for (const auto& [key, value] : src->metadata())
+    if (key.rfind("tokenizer.", 0) == 0) {
+      ASSERT_TRUE(w.set_value(key, value).ok()) << key;
+      ++copied;
+    }
+  ASSERT_GE(copied, 5u);
+  ASSERT_TRUE(w.write(dir.file("copy.gguf")).ok());
+  auto back = GgufFile::open(dir.file("copy.gguf"));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  for (const auto& [key, value] : src->metadata()) {
+    if (key.rfind("tokenizer.", 0) != 0) continue;
+    const GgufValue* got = back->find(key);
+    ASSERT_NE(got, nullptr) << key;
+    EXPECT_EQ(got->type, value.type) << key;
+    EXPECT_EQ(got->scalar, value.scalar) << key;
+    EXPECT_EQ(got->strings, value.strings) << key;
+    EXPECT_EQ(got->ints, value.ints) << key;
+    EXPECT_EQ(got->floats, value.floats) << key;
+  }
+  GgufValue u8s;
+  u8s.type = GgufType::kArray;
+  u8s.elem_type = GgufType::kUint8;
+  u8s.ints = {1, 2};
+  EXPECT_FALSE(w.set_value("x.bytes", u8s).ok());
+}
+
 }  // namespace
 }  // namespace ember::formats
