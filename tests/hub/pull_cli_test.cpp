@@ -39,10 +39,12 @@ class PullCliTest : public HubTestBase {
   }
 
   // The environment: ours first (getenv takes the first), the rest after,
-  // so a user's HF_TOKEN or HF_HUB_OFFLINE cannot leak in.
+  // so a user's HF_TOKEN or HF_HUB_OFFLINE cannot leak in; ember serve's
+  // chat store ($XDG_DATA_HOME/ember) goes under tmp_ too, not the real home.
   std::vector<std::string> env() const {
     std::vector<std::string> e = {"HF_ENDPOINT=" + hub_.endpoint(), "HF_HOME=" + tmp_.string(), "HF_HUB_CACHE=",
-                                  "HF_TOKEN=",  "HUGGING_FACE_HUB_TOKEN=", "HF_HUB_OFFLINE=0"};
+                                  "HF_TOKEN=",  "HUGGING_FACE_HUB_TOKEN=", "HF_HUB_OFFLINE=0",
+                                  "XDG_DATA_HOME=" + (tmp_ / "data").string()};
     for (char** p = environ; *p; ++p) e.emplace_back(*p);
     return e;
   }
@@ -162,6 +164,7 @@ TEST_F(PullCliTest, ServeDownloadsWhatIsNotCached) {
     if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(healthy) << read_file((tmp_ / "err.txt").string());
+  EXPECT_TRUE(fs::exists(tmp_ / "data" / "ember" / "chats.db"));
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid, 30), 0) << read_file((tmp_ / "err.txt").string());
   const fs::path gguf = repo_dir("test-org/tiny-r1-GGUF") / "snapshots" / kGgufCommit / "tiny-r1vocab-BF16.gguf";

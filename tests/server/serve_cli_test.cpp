@@ -158,6 +158,13 @@ class ServeCliTest : public ::testing::Test {
   void TearDown() override {
     if (!home_.empty()) fs::remove_all(home_);
   }
+  // The Hugging Face cache and the chat store's default place (no
+  // --data-dir: $XDG_DATA_HOME/ember) under home_, never the real home.
+  std::vector<std::string> env(std::vector<std::string> extra) const {
+    extra.push_back("HF_HOME=" + home_.string());
+    extra.push_back("XDG_DATA_HOME=" + (home_ / "data").string());
+    return extra;
+  }
   fs::path home_;
 };
 
@@ -166,7 +173,7 @@ TEST_F(ServeCliTest, RepoIdFromTheCacheServesAndExitsCleanly) {
   const std::string log = (home_ / "serve.log").string();
   pid_t pid = spawn({"serve", "test-org/tiny-r1", "--port", std::to_string(port), "--threads", "1",
                      "--kv-cache-memory", "16M", "--max-model-len", "256"},
-                    {"HF_HOME=" + home_.string(), "EMBER_API_KEY=k1"}, log);
+                    env({"EMBER_API_KEY=k1"}), log);
   ASSERT_GT(pid, 0);
   httplib::Client cli("127.0.0.1", port);
   bool healthy = false;
@@ -176,6 +183,9 @@ TEST_F(ServeCliTest, RepoIdFromTheCacheServesAndExitsCleanly) {
     if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(healthy) << read_all(log);
+  EXPECT_NE(read_all(log).find("chats are stored in " + (home_ / "data" / "ember" / "chats.db").string()),
+            std::string::npos)
+      << read_all(log);
   auto unauthorized = cli.Get("/v1/models");
   ASSERT_TRUE(unauthorized);
   EXPECT_EQ(unauthorized->status, 401);
@@ -199,7 +209,7 @@ TEST_F(ServeCliTest, GgufFileOfACachedRepo) {
   const std::string log = (home_ / "serve.log").string();
   pid_t pid = spawn({"serve", "test-org/tiny-r1-GGUF:tiny-r1vocab-BF16.gguf", "--port", std::to_string(port), "--threads",
                      "1", "--kv-cache-memory", "16M", "--max-model-len", "128", "--served-model-name", "r1"},
-                    {"HF_HOME=" + home_.string()}, log);
+                    env({}), log);
   ASSERT_GT(pid, 0);
   httplib::Client cli("127.0.0.1", port);
   bool healthy = false;
@@ -221,7 +231,7 @@ TEST_F(ServeCliTest, UncachedRepoIdIsAClearError) {
   const std::string log = (home_ / "serve.log").string();
   // Offline: a repo that is not cached would otherwise be downloaded (tests never reach the internet).
   pid_t pid = spawn({"serve", "nobody/not-downloaded", "--port", std::to_string(free_port())},
-                    {"HF_HOME=" + home_.string(), "HF_HUB_OFFLINE=1"}, log);
+                    env({"HF_HUB_OFFLINE=1"}), log);
   ASSERT_GT(pid, 0);
   EXPECT_EQ(wait_exit(pid, 30), 1);
   const std::string out = read_all(log);
@@ -238,7 +248,7 @@ TEST_F(ServeCliTest, IdleKeepAliveConnectionDoesNotHoldUpTheExit) {
   const std::string log = (home_ / "serve.log").string();
   pid_t pid = spawn({"serve", kGguf, "--port", std::to_string(port), "--threads", "1", "--kv-cache-memory", "16M",
                      "--max-model-len", "128"},
-                    {"HF_HOME=" + home_.string()}, log);
+                    env({}), log);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(wait_healthy(port)) << read_all(log);
   const int s = connect_to(port);
@@ -264,7 +274,7 @@ TEST_F(ServeCliTest, UnfinishedRequestIsCutAfterTheGrace) {
   const std::string log = (home_ / "serve.log").string();
   pid_t pid = spawn({"serve", kGguf, "--port", std::to_string(port), "--threads", "1", "--kv-cache-memory", "16M",
                      "--max-model-len", "128"},
-                    {"HF_HOME=" + home_.string()}, log);
+                    env({}), log);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(wait_healthy(port)) << read_all(log);
   const int s = connect_to(port);

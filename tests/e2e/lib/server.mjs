@@ -1,9 +1,12 @@
 // Starts the real `ember serve` on a free loopback port with a fixture model,
 // waits for /health to answer 200, and stops it with SIGTERM (the exit code
-// is the test's to check). EMBER_BIN and EMBER_FIXTURES_DIR come from ctest;
+// is the test's to check). Its chat store ($XDG_DATA_HOME/ember) and any
+// Hugging Face cache (HF_HOME) are in a temporary directory, removed when it
+// exits, never the real home. EMBER_BIN and EMBER_FIXTURES_DIR come from ctest;
 // run by hand they default to the build tree and ../shared/fixtures.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +45,11 @@ class EmberServer {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     child.stdout.on('data', (d) => (this.output += d));
     child.stderr.on('data', (d) => (this.output += d));
+  }
+
+  // Removes `dir` once the process has exited.
+  removeOnExit(dir) {
+    this.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   }
 
   // The official client on /v1, no retries (a test sees the first answer).
@@ -90,9 +98,11 @@ export async function startServer({ model = TINY_GGUF, apiKey, args = [] } = {})
     const argv = ['serve', model, '--port', String(port), '--served-model-name', MODEL_NAME, '--threads', '1',
       '--kv-cache-memory', '16M', '--max-model-len', String(MAX_MODEL_LEN), ...args];
     if (apiKey !== undefined) argv.push('--api-key', apiKey);
-    const env = { ...process.env };
+    const home = mkdtempSync(path.join(tmpdir(), 'ember-e2e-'));
+    const env = { ...process.env, XDG_DATA_HOME: path.join(home, 'data'), HF_HOME: path.join(home, 'hf') };
     delete env.EMBER_API_KEY;  // only --api-key decides
     const server = new EmberServer(spawn(EMBER_BIN, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }), port, apiKey);
+    server.removeOnExit(home);
     try {
       await server.ready(120_000);
       return server;
