@@ -48,7 +48,7 @@ void write_line(LogLevel level, const std::string& message, const std::vector<Lo
   if (log_format() == LogFormat::kJson) {
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char ts[40];
+    char ts[96];  // room for any int fields, so -Wformat-truncation has nothing to say
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
     std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
