@@ -35,6 +35,9 @@ class ReasoningParser {
   bool in_reasoning() const { return state_ == State::kReasoning || state_ == State::kStart; }
   // Whether </think> was seen (a non-streamed reply without it is all reasoning).
   bool reasoning_ended() const { return state_ == State::kContent && saw_close_; }
+  // Whether the output is or was reasoning: it started inside <think> or
+  // opened it (false for an output that turned out to be content only).
+  bool reasoned() const { return state_ == State::kReasoning || saw_close_; }
 
  private:
   enum class State { kStart, kReasoning, kContent };

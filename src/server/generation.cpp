@@ -58,7 +58,7 @@ std::shared_ptr<const CachedResponse> Generation::recording() const {
   r->prompt_tokens = prompt_tokens();
   r->completion_tokens = completion_tokens();
   for (int32_t i = 0; i < num_choices(); ++i) {
-    r->reasoning_ended.push_back(reasoning_ended(i));
+    r->reasoning_splits.push_back(reasoning_split(i));
     r->finish_reasons.push_back(choices_[i].finish_reason);
   }
   return r;
@@ -260,10 +260,11 @@ int64_t Generation::completion_tokens() const {
   return n;
 }
 
-bool Generation::reasoning_ended(int32_t choice) const {
-  if (replay_) return replay_->reasoning_ended[choice];
+ReasoningSplit Generation::reasoning_split(int32_t choice) const {
+  if (replay_) return replay_->reasoning_splits[choice];
   const Choice& c = choices_[choice];
-  return !c.reasoning || c.reasoning->reasoning_ended();
+  if (!c.reasoning || !c.reasoning->reasoned()) return ReasoningSplit::kNone;
+  return c.reasoning->reasoning_ended() ? ReasoningSplit::kEnded : ReasoningSplit::kOpen;
 }
 
 std::vector<engine::RequestId> Generation::request_ids() const {

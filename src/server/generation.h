@@ -35,6 +35,11 @@ struct ChoiceDelta {
 
 struct CachedResponse;  // response_cache.h
 
+// How a chat choice's output split (vLLM's deepseek_r1 parser): not at all
+// (no parser, or the output never was reasoning), reasoning only (no
+// </think>), or reasoning then content.
+enum class ReasoningSplit : uint8_t { kNone, kOpen, kEnded };
+
 struct GenerationOptions {
   engine::TextOutputOptions text;
   bool reasoning = false;             // split with the deepseek_r1 parser
@@ -74,9 +79,8 @@ class Generation {
   int64_t prompt_tokens() const;
   int64_t completion_tokens() const;
   int32_t num_choices() const;
-  // Whether the choice's reasoning ended with </think> (else a non-streamed
-  // chat reply has content null).
-  bool reasoning_ended(int32_t choice) const;
+  // How the choice's output split so far.
+  ReasoningSplit reasoning_split(int32_t choice) const;
   std::vector<engine::RequestId> request_ids() const;
   const std::string& finish_reason(int32_t choice) const;
 

@@ -81,7 +81,7 @@ size_t delta_bytes(const ChoiceDelta& d) {
 }  // namespace
 
 size_t CachedResponse::bytes() const {
-  size_t n = sizeof(CachedResponse) + reasoning_ended.size() / 8;
+  size_t n = sizeof(CachedResponse) + reasoning_splits.size();
   for (const auto& batch : batches) {
     n += sizeof batch;
     for (const auto& d : batch) n += delta_bytes(d);

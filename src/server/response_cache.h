@@ -32,7 +32,7 @@ struct CachedResponse {
   int32_t num_choices = 0;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
-  std::vector<bool> reasoning_ended;  // per choice
+  std::vector<ReasoningSplit> reasoning_splits;  // per choice
   std::vector<std::string> finish_reasons;  // per choice
   // Approximate memory held.
   size_t bytes() const;

@@ -266,7 +266,6 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
   const std::string model = options_.served_model_name;
   const TokenNamer namer{tokenizer_.tokenizer.get(), cr.gen.return_tokens_as_token_ids};
   const bool want_logprobs = cr.gen.logprobs;
-  const bool reasoning = reasoning_;
 
   if (!cr.gen.stream) {
     const auto acc = run_to_end(*gen, req);
@@ -274,8 +273,13 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
     Json choices = Json::array();
     for (size_t i = 0; i < acc->size(); ++i) {
       const ChoiceAccum& a = (*acc)[i];
-      const bool no_content = reasoning && a.content.empty() && !gen->reasoning_ended(static_cast<int32_t>(i));
-      const bool no_reasoning = !reasoning || !cr.include_reasoning || a.reasoning.empty();
+      // As vLLM's deepseek_r1 parser: an output that was reasoning has its
+      // reasoning as a string ("" when </think> came first or nothing was
+      // generated) and content only if text follows </think> (else null).
+      const ReasoningSplit split = gen->reasoning_split(static_cast<int32_t>(i));
+      const bool no_content =
+          split == ReasoningSplit::kOpen || (split == ReasoningSplit::kEnded && a.content.empty());
+      const bool no_reasoning = split == ReasoningSplit::kNone || !cr.include_reasoning;
       Json message = {{"role", "assistant"},
                       {"content", nullable(a.content, no_content)},
                       {"reasoning_content", nullable(a.reasoning, no_reasoning)},

@@ -67,6 +67,35 @@ TEST(ReasoningParser, OutputThatNeverOpensIsContentWhenNotStartedInReasoning) {
   EXPECT_EQ(b.content, "y");
 }
 
+// reasoned(): whether the output was reasoning at all (the server's reply
+// then has reasoning_content as a string, "" if empty, as vLLM's).
+TEST(ReasoningParser, ReasonedOnlyWhenTheOutputWasReasoning) {
+  ReasoningParser starts;  // the prompt opened <think>
+  EXPECT_TRUE(starts.reasoned());
+  starts.push("</think>");
+  EXPECT_TRUE(starts.reasoned());
+  EXPECT_TRUE(starts.reasoning_ended());
+
+  ReasoningParser plain(false);
+  plain.push("Hello");
+  plain.finish();
+  EXPECT_FALSE(plain.reasoned());
+  EXPECT_FALSE(plain.reasoning_ended());
+
+  ReasoningParser undecided(false);  // only whitespace: never decided
+  undecided.push("  ");
+  EXPECT_EQ(undecided.finish().content, "  ");
+  EXPECT_FALSE(undecided.reasoned());
+
+  ReasoningParser opens(false);
+  opens.push("<think>x");
+  EXPECT_TRUE(opens.reasoned());
+  EXPECT_FALSE(opens.reasoning_ended());
+  opens.push("</think>y");
+  EXPECT_TRUE(opens.reasoned());
+  EXPECT_TRUE(opens.reasoning_ended());
+}
+
 TEST(ReasoningParser, NoDeltaHoldsOnlyATag) {
   ReasoningParser p;
   EXPECT_EQ(p.push("abc").reasoning, "abc");

@@ -61,20 +61,40 @@ function checkDeltaOrder(chunks, contentHasClose = false) {
   }
 }
 
-test('</think> first (bias +100): no reasoning, the rest is content, streamed and not', async () => {
+// vLLM's deepseek_r1 parser (extract_reasoning): reasoning_content is a
+// string, '' when </think> comes first; content is what follows </think>,
+// null when nothing does. Streamed, a delta that is only </think> has no
+// chunk, so no delta carries reasoning_content here.
+const noReasoningDelta = (chunks) =>
+  chunks.every((chunk) => chunk.choices.every((c) => !('reasoning_content' in c.delta) && !('reasoning' in c.delta)));
+
+test('</think> first (bias +100): reasoning "", the rest is content, streamed and not', async () => {
   const req = { model: MODEL_NAME, messages, max_tokens: 3, seed: 1, logit_bias: { [thinkId]: 100 } };
   const r = await client.chat.completions.create(req);
   const m = r.choices[0].message;
   // Every token is </think>: the first ends the (empty) reasoning, the
   // other two are content.
   assert.equal(m.content, CLOSE + CLOSE);
-  assert.equal(m.reasoning_content, null);
+  assert.equal(m.reasoning_content, '');
+  assert.equal(m.reasoning, '');
   assert.equal(r.usage.completion_tokens, 3);
 
   const { chunks, choices } = await collectChat(await client.chat.completions.create({ ...req, stream: true }));
   checkDeltaOrder(chunks, true);
-  assert.equal(choices.get(0).reasoning, '');
+  assert.ok(noReasoningDelta(chunks), JSON.stringify(chunks.map((c) => c.choices[0]?.delta)));
   assert.equal(choices.get(0).content, CLOSE + CLOSE);
+});
+
+test('only </think>: reasoning "", content null; streamed, neither has a delta', async () => {
+  const req = { model: MODEL_NAME, messages, max_tokens: 1, seed: 1, logit_bias: { [thinkId]: 100 } };
+  const m = (await client.chat.completions.create(req)).choices[0].message;
+  assert.equal(m.reasoning_content, '');
+  assert.equal(m.content, null);
+
+  const { chunks, choices } = await collectChat(await client.chat.completions.create({ ...req, stream: true }));
+  assert.ok(noReasoningDelta(chunks), JSON.stringify(chunks.map((c) => c.choices[0]?.delta)));
+  assert.equal(choices.get(0).content, '');
+  assert.deepEqual(choices.get(0).finish, ['length']);
 });
 
 test('one </think> mid-reply: reasoning_content before it, content after, not streamed', async () => {

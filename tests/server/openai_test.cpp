@@ -188,6 +188,95 @@ TEST_F(OpenAiTest, NoCloseTagMeansAllReasoningAndNullContent) {
   EXPECT_EQ(m["reasoning_content"], raw.json()["choices"][0]["text"]);
 }
 
+// The edges of the split as vLLM's deepseek_r1 parser writes them (its
+// extract_reasoning: the reasoning is always a string, "" when </think>
+// comes first or nothing is generated; the content is what follows
+// </think>, null when nothing does). Streamed, a delta that is only
+// </think> has no chunk, so a reply that opens with it has no reasoning
+// delta at all (vLLM skips that lone token the same way).
+struct ChatSplit {
+  Json message;                     // non-streamed
+  bool streamed_reasoning = false;  // some delta carried reasoning_content
+  std::string reasoning, content;   // streamed, concatenated
+};
+
+ChatSplit chat_both_ways(Json req) {
+  ChatSplit out;
+  req["messages"] = user_chat("Why?");
+  Reply r = ServerTest::post("/v1/chat/completions", req);
+  EXPECT_EQ(r.status, 200) << r.body;
+  out.message = r.json()["choices"][0]["message"];
+  req["stream"] = true;
+  r = ServerTest::post("/v1/chat/completions", req);
+  EXPECT_EQ(r.status, 200) << r.body;
+  SseEvents s = parse_sse(r.body);
+  EXPECT_TRUE(s.framing_ok && s.done) << r.body;
+  for (const Json& e : s.events) {
+    const Json& d = e["choices"][0]["delta"];
+    if (d.contains("reasoning_content")) {
+      out.streamed_reasoning = true;
+      out.reasoning += d["reasoning_content"].get<std::string>();
+    }
+    if (d.contains("content")) out.content += d["content"].get<std::string>();
+  }
+  return out;
+}
+
+TEST_F(OpenAiTest, ReasoningSplitEdgesAsVllm) {
+  const int32_t think = token_id("</think>");
+  const int32_t eos = token_id(tokenizer_.eos_token);  // <｜end▁of▁sentence｜>
+  ASSERT_GE(think, 0);
+  ASSERT_GE(eos, 0);
+  const std::string bias_think = std::to_string(think);
+
+  // Only </think>: reasoning "", content null (vLLM: "</think>" -> ("", None)).
+  ChatSplit a = chat_both_ways({{"max_tokens", 1}, {"seed", 1}, {"logit_bias", {{bias_think, 100}}}});
+  EXPECT_EQ(a.message["reasoning_content"], "") << a.message.dump();
+  EXPECT_EQ(a.message["reasoning"], "") << a.message.dump();
+  EXPECT_TRUE(a.message["content"].is_null()) << a.message.dump();
+  EXPECT_FALSE(a.streamed_reasoning);
+  EXPECT_EQ(a.content, "");
+
+  // </think> first, then text: reasoning "", the rest is content
+  // (vLLM: "</think>This is the rest" -> ("", "This is the rest")).
+  ChatSplit b = chat_both_ways({{"max_tokens", 3}, {"seed", 1}, {"logit_bias", {{bias_think, 100}}}});
+  EXPECT_EQ(b.message["reasoning_content"], "") << b.message.dump();
+  EXPECT_EQ(b.message["content"], "</think></think>") << b.message.dump();
+  EXPECT_FALSE(b.streamed_reasoning);
+  EXPECT_EQ(b.content, "</think></think>");
+
+  // Nothing generated (end of sentence first): reasoning "", content null
+  // (vLLM: "" -> ("", None)).
+  ChatSplit c = chat_both_ways({{"max_tokens", 4}, {"seed", 1}, {"logit_bias", {{std::to_string(eos), 100}}}});
+  EXPECT_EQ(c.message["reasoning_content"], "") << c.message.dump();
+  EXPECT_TRUE(c.message["content"].is_null()) << c.message.dump();
+  EXPECT_EQ(c.content, "");
+
+  // Reasoning, then </think> as the last token: content null (vLLM:
+  // "This is a reasoning section</think>" -> (reasoning, None)). The same
+  // seed cut right after the </think> that find_think_case found.
+  ThinkCase t = find_think_case(think);
+  if (t.raw.empty()) return;
+  Json completion = t.request;
+  completion.erase("messages");
+  completion["prompt"] = chat_prompt_ids(user_chat("Why?"));
+  completion["logprobs"] = 0;
+  completion["return_tokens_as_token_ids"] = true;
+  Reply raw = post("/v1/completions", completion);
+  ASSERT_EQ(raw.status, 200) << raw.body;
+  const Json tokens = raw.json()["choices"][0]["logprobs"]["tokens"];
+  size_t at = 0;
+  while (at < tokens.size() && tokens[at] != "token_id:" + bias_think) ++at;
+  ASSERT_LT(at, tokens.size()) << raw.body;
+  Json cut = t.request;
+  cut["max_tokens"] = at + 1;
+  ChatSplit d = chat_both_ways(cut);
+  EXPECT_EQ(d.message["reasoning_content"], t.before) << d.message.dump();
+  EXPECT_TRUE(d.message["content"].is_null()) << d.message.dump();
+  EXPECT_EQ(d.reasoning, t.before);
+  EXPECT_EQ(d.content, "");
+}
+
 TEST_F(OpenAiTest, CompletionsStreamedAndNot) {
   Json req = {{"prompt", "Once upon a time"}, {"max_tokens", 6}, {"seed", 11}};
   Reply r = post("/v1/completions", req);

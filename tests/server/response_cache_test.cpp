@@ -101,7 +101,7 @@ std::shared_ptr<CachedResponse> response_of(size_t text_bytes) {
   d.finish_reason = "stop";
   r->batches.push_back({d});
   r->num_choices = 1;
-  r->reasoning_ended = {true};
+  r->reasoning_splits = {ReasoningSplit::kNone};
   r->finish_reasons = {"stop"};
   return r;
 }
