@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "server/web_routes.h"
+
 namespace ember::server {
 namespace {
 
@@ -126,6 +128,32 @@ void Metrics::record_request(const RequestRecord& r) {
       tpot_.observe(std::max(0.0, r.e2e_seconds - r.ttft_seconds) / static_cast<double>(r.generation_tokens - 1));
   }
   for (double s : r.inter_token_seconds) itl_.observe(s);
+}
+
+std::string http_route_label(std::string_view path, bool ui_enabled) {
+  static constexpr std::string_view kExact[] = {
+      "/v1/chat/completions", "/v1/completions", "/v1/models", "/generate", "/health", "/version", "/metrics",
+      "/tokenize", "/detokenize", "/api/conversations", "/api/export", "/api/import", "/api/settings", "/api/files"};
+  for (std::string_view r : kExact)
+    if (path == r) return std::string(r);
+  // /api/conversations/{id}[/messages[/{id}] | /export], as routes_api.cpp matches them.
+  constexpr std::string_view kConv = "/api/conversations/";
+  if (path.substr(0, kConv.size()) == kConv) {
+    std::string_view rest = path.substr(kConv.size());
+    const size_t slash = rest.find('/');
+    if (slash == 0 || rest.empty()) return "other";
+    if (slash == std::string_view::npos) return "/api/conversations/{id}";
+    rest = rest.substr(slash);
+    if (rest == "/messages") return "/api/conversations/{id}/messages";
+    if (rest == "/export") return "/api/conversations/{id}/export";
+    constexpr std::string_view kMsg = "/messages/";
+    if (rest.substr(0, kMsg.size()) == kMsg && rest.size() > kMsg.size() &&
+        rest.find('/', kMsg.size()) == std::string_view::npos)
+      return "/api/conversations/{id}/messages/{id}";
+    return "other";
+  }
+  if (ui_enabled && is_ui_path(path)) return "/ui";
+  return "other";
 }
 
 void Metrics::record_http(const std::string& method, const std::string& route, int status) {

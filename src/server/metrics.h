@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -42,6 +43,12 @@ struct RequestRecord {
   double e2e_seconds = 0;           // arrival -> finish
   std::vector<double> inter_token_seconds;
 };
+
+// A request path as http_requests_total's `handler` label: the route
+// pattern, ids as {id} ("/api/conversations/{id}/messages"), "/ui" for the
+// web UI's files and pages when it is served, "other" for anything else (so
+// a scanner cannot grow the label set).
+std::string http_route_label(std::string_view path, bool ui_enabled);
 
 class Metrics {
  public:

@@ -24,14 +24,9 @@ void send(Res& res, const Json& body, int status = 200) {
   res.set_content(dump_json(body), "application/json");
 }
 
-// The OpenAI error shape with the store's types.
 void send_error(Res& res, int status, const std::string& message, const std::string& param = "") {
-  const char* type = status == 404 ? "not_found_error" : status >= 500 ? "server_error" : "invalid_request_error";
-  send(res, Json{{"error", {{"message", message},
-                            {"type", type},
-                            {"param", param.empty() ? Json(nullptr) : Json(param)},
-                            {"code", nullptr}}}},
-       status);
+  res.status = status;
+  res.set_content(api_error_body(status, message, param), "application/json");
 }
 
 // "param: why" (the store's messages) -> the param; "" when there is none.
@@ -114,6 +109,16 @@ void handle_files(const Req& req, Res& res) {
 }
 
 }  // namespace
+
+std::string api_error_body(int status, const std::string& message, const std::string& param) {
+  const char* type = status == 404 ? "not_found_error" : status >= 500 ? "server_error" : "invalid_request_error";
+  return dump_json(Json{{"error", {{"message", message},
+                                   {"type", type},
+                                   {"param", param.empty() ? Json(nullptr) : Json(param)},
+                                   {"code", nullptr}}}});
+}
+
+bool is_api_path(std::string_view path) { return path == "/api" || path.substr(0, 5) == "/api/"; }
 
 void install_api_routes(httplib::Server& http, ChatStore* store) {
   const char* kAny = R"(/api(/.*)?)";

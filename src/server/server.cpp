@@ -20,14 +20,10 @@
 namespace ember::server {
 namespace {
 
-// Routes as metric labels (anything else is "other", so a scanner cannot
-// grow the label set without bound).
-std::string route_label(const std::string& path) {
-  static const char* kRoutes[] = {"/v1/chat/completions", "/v1/completions", "/v1/models", "/generate", "/health",
-                                  "/version", "/metrics", "/tokenize", "/detokenize"};
-  for (const char* r : kRoutes)
-    if (path == r) return r;
-  return "other";
+// 33554432 -> "32 MiB"; a size that is not whole MiB in bytes.
+std::string byte_size(size_t n) {
+  if (n % (1u << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  return std::to_string(n) + " bytes";
 }
 
 bool constant_time_equal(const std::string& a, const std::string& b) {
@@ -179,7 +175,7 @@ void Server::install_routes() {
     return httplib::Server::HandlerResponse::Handled;
   });
   h.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    metrics_->record_http(req.method, route_label(req.path), res.status);
+    metrics_->record_http(req.method, http_route_label(req.path, options_.ui_enabled), res.status);
     write_request_log(req.method, req.path, res.status);
     // After the response is written (a request httplib refused before
     // pre-routing was never counted busy).
@@ -197,11 +193,21 @@ void Server::install_routes() {
     LOG_ERROR("request failed: %s", what.c_str());
     send_error(res, ApiError{500, what, "InternalServerError", "", ""});
   });
-  h.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 404) send_error(res, ApiError{404, "Not Found", "NotFoundError", "", ""});
-    else if (res.status == 413) send_error(res, ApiError{413, "The request body is too large.", "BadRequestError", "", ""});
-    else if (res.status >= 400) send_error(res, ApiError{res.status, "HTTP error", "BadRequestError", "", ""});
+  // Errors httplib made itself (no route, a body over the limit, a request
+  // it could not read): JSON in the OpenAI shape, the chat store's types
+  // under /api/.
+  h.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.status < 400) return;
+    std::string message = "HTTP error " + std::to_string(res.status);
+    if (res.status == 404) message = "Not Found";
+    if (res.status == 413) message = "The request body is larger than the server's limit of " +
+                                     byte_size(options_.max_body_bytes) + ".";
+    if (is_api_path(req.path)) {
+      res.set_content(api_error_body(res.status, message), "application/json");
+      return;
+    }
+    const char* type = res.status == 404 ? "NotFoundError" : res.status >= 500 ? "InternalServerError" : "BadRequestError";
+    send_error(res, ApiError{res.status, message, type, "", ""});
   });
 
   auto guarded = [this](void (Server::*fn)(const httplib::Request&, httplib::Response&)) {

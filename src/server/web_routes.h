@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace httplib {
@@ -19,6 +20,12 @@ struct Asset;
 namespace ember::server {
 
 class ChatStore;
+
+// The chat store API's error body (docs/chat-store-api.md: the OpenAI shape,
+// type invalid_request_error / not_found_error / server_error, code null).
+// Also what the server's error handler writes for an /api/ path.
+std::string api_error_body(int status, const std::string& message, const std::string& param = "");
+bool is_api_path(std::string_view path);
 
 // /api/ routes over `store` (which must outlive the server); a null store
 // makes every /api/ route answer 404 saying the chat store is off.

@@ -18,6 +18,7 @@
 #include "engine/model_defaults.h"
 #include "engine/tokenizer_loader.h"
 #include "server/file_text.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "server/web_routes.h"
 
@@ -554,6 +555,101 @@ TEST_F(StaticFilesTest, SpaFallbackAndMissingFiles) {
 #ifdef EMBER_TEST_HAVE_WEBUI
 // The real embedded UI through the server: index.html at /, each asset with
 // its type and caching, no API key needed.
+// A body over the limit (httplib's own 413): JSON in the store's shape
+// under /api/, in the /v1 one elsewhere, both saying what the limit is.
+TEST_F(ApiRoutesTest, BodyOverTheLimitIsAJson413) {
+  ASSERT_EQ(server_->options().max_body_bytes, 32u << 20);
+  const std::string big((32u << 20) + 1, 'a');
+  Reply r = call(server_->port(), "POST", "/api/conversations", big);
+  expect_error(r, 413, nullptr);
+  EXPECT_EQ(r.json()["error"]["message"], "The request body is larger than the server's limit of 32 MiB.") << r.body;
+  r = call(server_->port(), "POST", "/v1/chat/completions", big);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+  EXPECT_EQ(r.json()["error"]["message"], "The request body is larger than the server's limit of 32 MiB.") << r.body;
+  EXPECT_EQ(r.json()["error"]["type"], "BadRequestError") << r.body;
+  EXPECT_EQ(r.json()["error"]["code"], 413) << r.body;
+}
+
+TEST(HttpRouteLabel, RoutePatternsWithoutIds) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"/v1/chat/completions", "/v1/chat/completions"},
+      {"/metrics", "/metrics"},
+      {"/api/conversations", "/api/conversations"},
+      {"/api/conversations/c_1f", "/api/conversations/{id}"},
+      {"/api/conversations/c_1f/messages", "/api/conversations/{id}/messages"},
+      {"/api/conversations/c_1f/messages/m_2a", "/api/conversations/{id}/messages/{id}"},
+      {"/api/conversations/c_1f/export", "/api/conversations/{id}/export"},
+      {"/api/export", "/api/export"},
+      {"/api/import", "/api/import"},
+      {"/api/settings", "/api/settings"},
+      {"/api/files", "/api/files"},
+      // Not a route: bounded, whatever a client sends.
+      {"/api/conversations/", "other"},
+      {"/api/conversations//messages", "other"},
+      {"/api/conversations/c_1/messages/m_2/x", "other"},
+      {"/api/conversations/c_1/nope", "other"},
+      {"/api/nope", "other"},
+      {"/v1/nope", "other"},
+      // The UI's pages and files.
+      {"/", "/ui"},
+      {"/assets/index-3f2a.js", "/ui"},
+      {"/chat/c_1f", "/ui"},
+  };
+  for (const auto& [path, label] : cases) EXPECT_EQ(http_route_label(path, true), label) << path;
+  EXPECT_EQ(http_route_label("/", false), "other");  // --no-ui: a 404
+  EXPECT_EQ(http_route_label("/assets/a.js", false), "other");
+  EXPECT_EQ(http_route_label("/api/conversations/c_1f", false), "/api/conversations/{id}");
+}
+
+// /metrics counts /api/ and UI requests under those labels (no ids).
+// The sum of http_requests_total's samples with handler="other".
+double other_requests(const std::string& metrics) {
+  double sum = 0;
+  const std::string key = "http_requests_total{handler=\"other\"";
+  for (size_t at = metrics.find(key); at != std::string::npos; at = metrics.find(key, at + 1)) {
+    const size_t space = metrics.find(' ', metrics.find('}', at));
+    sum += std::stod(metrics.substr(space + 1));
+  }
+  return sum;
+}
+
+TEST_F(ApiRoutesTest, HttpCountersLabelTheRoutes) {
+  const double others_before = other_requests(get("/metrics").body);
+  const Json c = created("/api/conversations", Json::object());
+  const std::string base = "/api/conversations/" + c["id"].get<std::string>();
+  const Json m = created(base + "/messages", {{"parent_id", nullptr}, {"role", "user"}, {"content", "Hi"}});
+  ASSERT_EQ(send("PATCH", base + "/messages/" + m["id"].get<std::string>(), {{"content", "Hey"}}).status, 200);
+  ASSERT_EQ(get(base).status, 200);
+  ASSERT_EQ(get(base + "/export").status, 200);
+  ASSERT_EQ(get("/", false).status, 200);
+  ASSERT_EQ(get("/assets/no-such-file.js", false).status, 404);
+  const std::pair<const char*, const char*> expected[] = {
+      {"/api/conversations", "POST\",status=\"2xx"},
+      {"/api/conversations/{id}/messages", "POST\",status=\"2xx"},
+      {"/api/conversations/{id}/messages/{id}", "PATCH\",status=\"2xx"},
+      {"/api/conversations/{id}", "GET\",status=\"2xx"},
+      {"/api/conversations/{id}/export", "GET\",status=\"2xx"},
+      {"/ui", "GET\",status=\"2xx"},
+      {"/ui", "GET\",status=\"4xx"},
+  };
+  // Each counter is taken as its response is logged, which can be just
+  // after the client read it: wait for all of them (bounded).
+  std::string text;
+  bool all = false;
+  for (int i = 0; i < 200 && !all; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    text = get("/metrics").body;
+    all = true;
+    for (const auto& [route, rest] : expected)
+      all = all && text.find(std::string("http_requests_total{handler=\"") + route + "\",method=\"" + rest + "\"}") !=
+                       std::string::npos;
+  }
+  EXPECT_TRUE(all) << text;
+  EXPECT_EQ(other_requests(text), others_before) << text;
+  EXPECT_EQ(text.find(c["id"].get<std::string>()), std::string::npos) << "an id in a label";
+}
+
 TEST_F(ApiRoutesTest, EmbeddedUi) {
   const webui::Asset* index = webui::find_asset("/index.html");
   ASSERT_NE(index, nullptr);
