@@ -392,7 +392,9 @@ TEST_F(OpsTest, GrafanaDashboardUsesExportedMetrics) {
       }
       for (std::sregex_iterator it(expr.begin(), expr.end(), var_re), end; it != end; ++it) {
         const std::string v = (*it)[1];
-        if (v.rfind("__", 0) != 0) EXPECT_TRUE(variables.count(v)) << p["title"] << ": $" << v;
+        if (v.rfind("__", 0) != 0) {
+          EXPECT_TRUE(variables.count(v)) << p["title"] << ": $" << v;
+        }
       }
     }
   }
