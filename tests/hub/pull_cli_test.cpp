@@ -2,12 +2,7 @@
 // temporary HF_HOME: `ember pull` prints the snapshot path, `ember ls` lists
 // it, errors exit 1 with the message, and `ember serve REPO:FILE.gguf`
 // downloads what is not cached and serves it.
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,13 +12,13 @@
 #include <gtest/gtest.h>
 
 #include "hub/hub_test_util.h"
-
-extern char** environ;
+#include "support/ember_process.h"
 
 namespace ember::hub::testing {
 namespace {
 
-const std::string kEmber = std::string(EMBER_BINARY_DIR) + "/ember";
+const std::string kEmber = test_support::ember_binary();
+using test_support::wait_exit;
 
 struct Ran {
   int exit_code = -1;
@@ -38,47 +33,20 @@ class PullCliTest : public HubTestBase {
     if (!fs::exists(kEmber)) GTEST_SKIP() << "ember not built";
   }
 
-  // The environment: ours first (getenv takes the first), the rest after,
+  // The environment ahead of the inherited one (getenv takes the first),
   // so a user's HF_TOKEN or HF_HUB_OFFLINE cannot leak in; ember serve's
   // chat store ($XDG_DATA_HOME/ember) goes under tmp_ too, not the real home.
   std::vector<std::string> env() const {
     std::vector<std::string> e = {"HF_ENDPOINT=" + hub_.endpoint(), "HF_HOME=" + tmp_.string(), "HF_HUB_CACHE=",
                                   "HF_TOKEN=",  "HUGGING_FACE_HUB_TOKEN=", "HF_HUB_OFFLINE=0",
                                   "XDG_DATA_HOME=" + (tmp_ / "data").string()};
-    for (char** p = environ; *p; ++p) e.emplace_back(*p);
     return e;
   }
 
   pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
-    std::vector<std::string> all = {kEmber};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
     std::vector<std::string> envs = extra_env;
     for (const auto& e : env()) envs.push_back(e);
-    std::vector<char*> envp;
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, (tmp_ / "out.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, (tmp_ / "err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = -1;
-    if (posix_spawn(&pid, kEmber.c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-  }
-
-  int wait_exit(pid_t pid, int seconds) {
-    for (int i = 0; i < seconds * 100; ++i) {
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return -1;
+    return test_support::spawn_ember(args, envs, (tmp_ / "out.txt").string(), (tmp_ / "err.txt").string());
   }
 
   Ran run(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
@@ -138,20 +106,8 @@ TEST_F(PullCliTest, ErrorsExitOneWithTheMessage) {
   EXPECT_NE(empty_ls.err.find("no models in the Hugging Face cache"), std::string::npos) << empty_ls.err;
 }
 
-int free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
 TEST_F(PullCliTest, ServeDownloadsWhatIsNotCached) {
-  const int port = free_port();
+  const int port = test_support::free_loopback_port();
   pid_t pid = spawn({"serve", "test-org/tiny-r1-GGUF:tiny-r1vocab-BF16.gguf", "--port", std::to_string(port),
                      "--threads", "1", "--kv-cache-memory", "16M", "--max-model-len", "128"},
                     {});

@@ -5,11 +5,8 @@
 // keep-alive connection open, and a request still arriving cut after a
 // grace); a repo id that is not cached is a clear error.
 #include <httplib.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -24,61 +21,23 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-extern char** environ;
+#include "support/ember_process.h"
 
 namespace ember::server {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kEmber = std::string(EMBER_BINARY_DIR) + "/ember";
+const std::string kEmber = test_support::ember_binary();
 const std::string kModelDir = std::string(EMBER_FIXTURES_DIR) + "/models/tiny-r1vocab/hf";
 const std::string kGguf = std::string(EMBER_FIXTURES_DIR) + "/models/tiny-r1vocab/tiny-r1vocab-BF16.gguf";
 
-int free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
+using test_support::free_loopback_port;
+using test_support::wait_exit;
 
 // Runs ember with `args` and extra environment; stdout+stderr to `log`.
 pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::string& log) {
-  std::vector<std::string> all = {kEmber};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> envs = env;
-  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
-  std::vector<char*> envp;
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, kEmber.c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
-int wait_exit(pid_t pid, int seconds) {
-  for (int i = 0; i < seconds * 100; ++i) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  return -1;
+  return test_support::spawn_ember(args, env, log);
 }
 
 std::string read_all(const std::string& path) {
@@ -169,7 +128,7 @@ class ServeCliTest : public ::testing::Test {
 };
 
 TEST_F(ServeCliTest, RepoIdFromTheCacheServesAndExitsCleanly) {
-  const int port = free_port();
+  const int port = free_loopback_port();
   const std::string log = (home_ / "serve.log").string();
   pid_t pid = spawn({"serve", "test-org/tiny-r1", "--port", std::to_string(port), "--threads", "1",
                      "--kv-cache-memory", "16M", "--max-model-len", "256"},
@@ -205,7 +164,7 @@ TEST_F(ServeCliTest, RepoIdFromTheCacheServesAndExitsCleanly) {
 }
 
 TEST_F(ServeCliTest, GgufFileOfACachedRepo) {
-  const int port = free_port();
+  const int port = free_loopback_port();
   const std::string log = (home_ / "serve.log").string();
   pid_t pid = spawn({"serve", "test-org/tiny-r1-GGUF:tiny-r1vocab-BF16.gguf", "--port", std::to_string(port), "--threads",
                      "1", "--kv-cache-memory", "16M", "--max-model-len", "128", "--served-model-name", "r1"},
@@ -230,7 +189,7 @@ TEST_F(ServeCliTest, GgufFileOfACachedRepo) {
 TEST_F(ServeCliTest, UncachedRepoIdIsAClearError) {
   const std::string log = (home_ / "serve.log").string();
   // Offline: a repo that is not cached would otherwise be downloaded (tests never reach the internet).
-  pid_t pid = spawn({"serve", "nobody/not-downloaded", "--port", std::to_string(free_port())},
+  pid_t pid = spawn({"serve", "nobody/not-downloaded", "--port", std::to_string(free_loopback_port())},
                     env({"HF_HUB_OFFLINE=1"}), log);
   ASSERT_GT(pid, 0);
   EXPECT_EQ(wait_exit(pid, 30), 1);
@@ -244,7 +203,7 @@ TEST_F(ServeCliTest, UncachedRepoIdIsAClearError) {
 // exits 0 promptly. httplib alone would wait out its 15 s keep-alive
 // timeout; 5 s is the bound the shutdown must meet, generous for its ~0.1 s.
 TEST_F(ServeCliTest, IdleKeepAliveConnectionDoesNotHoldUpTheExit) {
-  const int port = free_port();
+  const int port = free_loopback_port();
   const std::string log = (home_ / "serve.log").string();
   pid_t pid = spawn({"serve", kGguf, "--port", std::to_string(port), "--threads", "1", "--kv-cache-memory", "16M",
                      "--max-model-len", "128"},
@@ -270,7 +229,7 @@ TEST_F(ServeCliTest, IdleKeepAliveConnectionDoesNotHoldUpTheExit) {
 // for past the shutdown's grace (2 s): exit 0 within the same 5 s bound,
 // and the log says what was cut.
 TEST_F(ServeCliTest, UnfinishedRequestIsCutAfterTheGrace) {
-  const int port = free_port();
+  const int port = free_loopback_port();
   const std::string log = (home_ / "serve.log").string();
   pid_t pid = spawn({"serve", kGguf, "--port", std::to_string(port), "--threads", "1", "--kv-cache-memory", "16M",
                      "--max-model-len", "128"},
