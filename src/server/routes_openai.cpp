@@ -93,35 +93,59 @@ Json usage_json(const Generation& g) {
           {"completion_tokens", g.completion_tokens()}};
 }
 
+// What every response body and stream chunk starts with.
+Json envelope(const std::string& id, const char* object, int64_t created, const std::string& model, Json choices) {
+  return {{"id", id}, {"object", object}, {"created", created}, {"model", model}, {"choices", std::move(choices)}};
+}
+
+// A stream chunk of one choice; with include_usage every chunk carries
+// "usage": null, as in OpenAI's streams.
+Json stream_chunk(const std::string& id, const char* object, int64_t created, const std::string& model,
+                  bool include_usage, Json choice) {
+  Json c = envelope(id, object, created, model, Json::array({std::move(choice)}));
+  if (include_usage) c["usage"] = nullptr;
+  return c;
+}
+
+}  // namespace
+
+struct RunningGeneration {
+  std::unique_ptr<Generation> gen;
+  std::unique_ptr<InFlight> inflight;
+  std::string id;         // the response's id, also the request log's
+  std::string cache_key;  // where the completed recording goes; empty: not cached
+};
+
+namespace {
+
 // A streamed response: the content provider pulls deltas and writes what
 // `on_deltas` / `on_end` make of them.
 struct StreamJob {
-  std::unique_ptr<Generation> gen;
-  std::unique_ptr<InFlight> inflight;
+  RunningGeneration run;
   std::function<void(std::string&)> on_begin;
   std::function<void(const std::vector<ChoiceDelta>&, std::string&)> on_deltas;
   std::function<void(std::string&)> on_end;
   bool began = false, ended = false;
-  std::string id;                  // for the request log
   int socket = -1;                 // the client's, watched while nothing is written
-  ResponseCache* cache = nullptr;  // where a completed recording goes (cache_key set)
-  std::string cache_key;
+  ResponseCache* cache = nullptr;
 
   // The client went away: abort, and stop the response.
   bool give_up() {
-    gen->abort();
-    note_generation(*gen, id);
+    run.gen->abort();
+    note_generation(*run.gen, run.id);
     return false;
   }
   void complete() {
-    if (cache && !cache_key.empty()) cache->put(cache_key, gen->recording());
-    note_generation(*gen, id);
+    if (!run.cache_key.empty()) cache->put(run.cache_key, run.gen->recording());
+    note_generation(*run.gen, run.id);
   }
 };
 
 void stream_response(const httplib::Request& req, httplib::Response& res, std::shared_ptr<StreamJob> job,
-                     const char* content_type) {
-  if (!job->gen->replaying()) job->socket = request_socket(req);
+                     RunningGeneration run, ResponseCache& cache, const char* content_type) {
+  job->run = std::move(run);
+  job->cache = &cache;
+  if (!job->run.gen->replaying()) job->socket = request_socket(req);
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
@@ -136,9 +160,9 @@ void stream_response(const httplib::Request& req, httplib::Response& res, std::s
           job->began = true;
           if (job->on_begin) job->on_begin(out);
         }
-        const auto deltas = job->gen->poll(kPollInterval);
+        const auto deltas = job->run.gen->poll(kPollInterval);
         if (!deltas.empty()) job->on_deltas(deltas, out);
-        if (job->gen->done()) {
+        if (job->run.gen->done()) {
           job->on_end(out);
           job->ended = true;
           job->complete();
@@ -151,7 +175,7 @@ void stream_response(const httplib::Request& req, httplib::Response& res, std::s
         if (job->ended) sink.done();
         return true;
       },
-      [job](bool) { job->gen->abort(); });
+      [job](bool) { job->run.gen->abort(); });
 }
 
 struct ChoiceAccum {
@@ -160,22 +184,6 @@ struct ChoiceAccum {
   std::vector<sampling::TokenLogprobs> logprobs;
   std::vector<int32_t> tokens;
 };
-
-// Serves `g` from the response cache when `key` is there; else `add`
-// starts it on the engine, recorded for the cache when there is a key.
-Status begin_generation(Generation& g, ResponseCache& cache, const std::string& key,
-                        const std::function<Status()>& add) {
-  if (!key.empty()) {
-    if (auto hit = cache.get(key)) {
-      g.replay(std::move(hit));
-      request_log().response_cache = "hit";
-      return ok_status();
-    }
-    request_log().response_cache = "miss";
-    g.record();
-  }
-  return add();
-}
 
 // Runs a non-streamed generation to its end, watching the client's socket:
 // a client that goes away has its generation aborted (nullopt).
@@ -204,12 +212,12 @@ std::optional<std::vector<ChoiceAccum>> run_to_end(Generation& g, const httplib:
 
 // After a non-streamed generation: the log record and the cache entry; the
 // error to answer when the client left or the engine failed.
-std::optional<ApiError> conclude(const Generation& g, bool client_gone, const std::string& id, ResponseCache& cache,
-                                 const std::string& key) {
-  note_generation(g, id);
+std::optional<ApiError> conclude(const RunningGeneration& run, bool client_gone, ResponseCache& cache) {
+  const Generation& g = *run.gen;
+  note_generation(g, run.id);
   if (client_gone) return ApiError{499, "The client closed the connection.", "BadRequestError", "", ""};
   if (!g.error().ok()) return ApiError{500, g.error().message(), "InternalServerError", "", ""};
-  if (!key.empty() && !g.replaying()) cache.put(key, g.recording());
+  if (!run.cache_key.empty() && !g.replaying()) cache.put(run.cache_key, g.recording());
   return std::nullopt;
 }
 
@@ -221,14 +229,39 @@ std::string sse_stream_end(const Generation& g, bool include_usage, const std::s
   if (!g.error().ok()) {
     out += sse_event(ApiError{500, g.error().message(), "InternalServerError", "", ""}.to_json());
   } else if (include_usage) {
-    out += sse_event(Json{{"id", id}, {"object", object}, {"created", created}, {"model", model},
-                          {"choices", Json::array()}, {"usage", usage_json(g)}});
+    Json usage = envelope(id, object, created, model, Json::array());
+    usage["usage"] = usage_json(g);
+    out += sse_event(usage);
   }
   out += sse_done();
   return out;
 }
 
 }  // namespace
+
+std::optional<ApiError> Server::start_generation(const GenerationOptions& go, const std::string& key,
+                                                 const char* id_prefix, const char* param,
+                                                 const std::function<Status(Generation&)>& add,
+                                                 RunningGeneration* out) {
+  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
+  bool replay = false;
+  if (!key.empty()) {
+    if (auto hit = response_cache_->get(key)) {
+      gen->replay(std::move(hit));
+      replay = true;
+    } else {
+      gen->record();
+    }
+    request_log().response_cache = replay ? "hit" : "miss";
+  }
+  if (!replay)
+    if (Status s = add(*gen); !s.ok()) return bad_request_from(s, param);
+  out->inflight = std::make_unique<InFlight>(*this, gen->request_ids());
+  out->gen = std::move(gen);
+  out->id = random_id(id_prefix);
+  out->cache_key = key;
+  return std::nullopt;
+}
 
 void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
   Json body;
@@ -254,14 +287,12 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
                                {{"logprobs", cr.gen.logprobs},
                                 {"return_tokens_as_token_ids", cr.gen.return_tokens_as_token_ids}})
           : std::string();
-  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
-  if (Status s = begin_generation(*gen, *response_cache_, key,
-                                  [&] { return gen->add(std::move(*ids), cr.gen.params, cr.gen.n); });
-      !s.ok())
-    return send_error(res, bad_request_from(s, "messages"));
-  auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
-
-  const std::string id = random_id("chatcmpl-");
+  RunningGeneration run;
+  if (auto e = start_generation(go, key, "chatcmpl-", "messages",
+                                [&](Generation& g) { return g.add(std::move(*ids), cr.gen.params, cr.gen.n); }, &run))
+    return send_error(res, *e);
+  Generation* const gen = run.gen.get();
+  const std::string id = run.id;
   const int64_t created = static_cast<int64_t>(std::time(nullptr));
   const std::string model = options_.served_model_name;
   const TokenNamer namer{tokenizer_.tokenizer.get(), cr.gen.return_tokens_as_token_ids};
@@ -269,7 +300,7 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
 
   if (!cr.gen.stream) {
     const auto acc = run_to_end(*gen, req);
-    if (auto e = conclude(*gen, !acc, id, *response_cache_, key)) return send_error(res, *e);
+    if (auto e = conclude(run, !acc, *response_cache_)) return send_error(res, *e);
     Json choices = Json::array();
     for (size_t i = 0; i < acc->size(); ++i) {
       const ChoiceAccum& a = (*acc)[i];
@@ -291,20 +322,17 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
                          {"finish_reason", a.finish_reason},
                          {"stop_reason", a.stop_reason}});
     }
-    Json out = {{"id", id}, {"object", "chat.completion"}, {"created", created}, {"model", model},
-                {"choices", choices}, {"usage", usage_json(*gen)}};
+    Json out = envelope(id, "chat.completion", created, model, std::move(choices));
+    out["usage"] = usage_json(*gen);
     return send_json(res, out);
   }
 
   auto job = std::make_shared<StreamJob>();
-  Generation* g = gen.get();
+  const Generation* g = gen;
   const int32_t n = g->num_choices();
   const bool include_usage = cr.gen.include_usage;
   auto chunk = [=](Json choice) {
-    Json c = {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
-              {"choices", Json::array({std::move(choice)})}};
-    if (include_usage) c["usage"] = nullptr;
-    return c;
+    return stream_chunk(id, "chat.completion.chunk", created, model, include_usage, std::move(choice));
   };
   job->on_begin = [=](std::string& out) {
     for (int32_t i = 0; i < n; ++i)
@@ -334,12 +362,7 @@ void Server::handle_chat(const httplib::Request& req, httplib::Response& res) {
     }
   };
   job->on_end = [=](std::string& out) { out += sse_stream_end(*g, include_usage, id, "chat.completion.chunk", created, model); };
-  job->gen = std::move(gen);
-  job->inflight = std::move(inflight);
-  job->id = id;
-  job->cache = response_cache_.get();
-  job->cache_key = key;
-  stream_response(req, res, std::move(job), "text/event-stream");
+  stream_response(req, res, std::move(job), std::move(run), *response_cache_, "text/event-stream");
 }
 
 void Server::handle_completions(const httplib::Request& req, httplib::Response& res) {
@@ -379,18 +402,17 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
                               {"echo", cr.echo},
                               {"return_tokens_as_token_ids", cr.gen.return_tokens_as_token_ids}});
   }
-  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
-  if (Status s = begin_generation(*gen, *response_cache_, key,
-                                  [&] {
-                                    for (size_t i = 0; i < cr.prompts.size(); ++i)
-                                      EMBER_RETURN_IF_ERROR(gen->add(std::move(cr.prompts[i].ids), params[i], cr.gen.n));
-                                    return ok_status();
-                                  });
-      !s.ok())
-    return send_error(res, bad_request_from(s, "prompt"));
-  auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
-
-  const std::string id = random_id("cmpl-");
+  RunningGeneration run;
+  if (auto e = start_generation(go, key, "cmpl-", "prompt",
+                                [&](Generation& g) {
+                                  for (size_t i = 0; i < cr.prompts.size(); ++i)
+                                    EMBER_RETURN_IF_ERROR(g.add(std::move(cr.prompts[i].ids), params[i], cr.gen.n));
+                                  return ok_status();
+                                },
+                                &run))
+    return send_error(res, *e);
+  Generation* const gen = run.gen.get();
+  const std::string id = run.id;
   const int64_t created = static_cast<int64_t>(std::time(nullptr));
   const std::string model = options_.served_model_name;
   const TokenNamer namer{tokenizer_.tokenizer.get(), cr.gen.return_tokens_as_token_ids};
@@ -398,7 +420,7 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
 
   if (!cr.gen.stream) {
     const auto acc = run_to_end(*gen, req);
-    if (auto e = conclude(*gen, !acc, id, *response_cache_, key)) return send_error(res, *e);
+    if (auto e = conclude(run, !acc, *response_cache_)) return send_error(res, *e);
     Json choices = Json::array();
     for (size_t i = 0; i < acc->size(); ++i) {
       const ChoiceAccum& a = (*acc)[i];
@@ -409,20 +431,17 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
                          {"finish_reason", a.finish_reason},
                          {"stop_reason", a.stop_reason}});
     }
-    Json out = {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
-                {"choices", choices}, {"usage", usage_json(*gen)}};
+    Json out = envelope(id, "text_completion", created, model, std::move(choices));
+    out["usage"] = usage_json(*gen);
     return send_json(res, out);
   }
 
   auto job = std::make_shared<StreamJob>();
-  Generation* g = gen.get();
+  const Generation* g = gen;
   const bool include_usage = cr.gen.include_usage;
   auto offsets = std::make_shared<std::vector<size_t>>(echoes.size(), 0);
   auto chunk = [=](Json choice) {
-    Json c = {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
-              {"choices", Json::array({std::move(choice)})}};
-    if (include_usage) c["usage"] = nullptr;
-    return c;
+    return stream_chunk(id, "text_completion", created, model, include_usage, std::move(choice));
   };
   job->on_begin = [=](std::string& out) {
     for (size_t i = 0; i < echoes.size(); ++i) {
@@ -444,12 +463,7 @@ void Server::handle_completions(const httplib::Request& req, httplib::Response& 
     }
   };
   job->on_end = [=](std::string& out) { out += sse_stream_end(*g, include_usage, id, "text_completion", created, model); };
-  job->gen = std::move(gen);
-  job->inflight = std::move(inflight);
-  job->id = id;
-  job->cache = response_cache_.get();
-  job->cache_key = key;
-  stream_response(req, res, std::move(job), "text/event-stream");
+  stream_response(req, res, std::move(job), std::move(run), *response_cache_, "text/event-stream");
 }
 
 void Server::handle_generate(const httplib::Request& req, httplib::Response& res) {
@@ -468,20 +482,17 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
       response_cache_->enabled()
           ? response_cache_key("generate", options_.served_model_name, go, {{&*ids, &cr.gen.params, 1}}, {})
           : std::string();
-  auto gen = std::make_unique<Generation>(engine_, tokenizer_.tokenizer, go, metrics_.get());
-  if (Status s = begin_generation(*gen, *response_cache_, key,
-                                  [&] { return gen->add(std::move(*ids), cr.gen.params, 1); });
-      !s.ok())
-    return send_error(res, bad_request_from(s, "prompt"));
-  auto inflight = std::make_unique<InFlight>(*this, gen->request_ids());
-  const std::string id = random_id("generate-");
+  RunningGeneration run;
+  if (auto e = start_generation(go, key, "generate-", "prompt",
+                                [&](Generation& g) { return g.add(std::move(*ids), cr.gen.params, 1); }, &run))
+    return send_error(res, *e);
   if (!cr.gen.stream) {
-    const auto acc = run_to_end(*gen, req);
-    if (auto e = conclude(*gen, !acc, id, *response_cache_, key)) return send_error(res, *e);
+    const auto acc = run_to_end(*run.gen, req);
+    if (auto e = conclude(run, !acc, *response_cache_)) return send_error(res, *e);
     return send_json(res, Json{{"response", (*acc)[0].content}});
   }
   auto job = std::make_shared<StreamJob>();
-  Generation* g = gen.get();
+  const Generation* g = run.gen.get();
   auto finish = std::make_shared<std::string>();
   job->on_deltas = [finish](const std::vector<ChoiceDelta>& deltas, std::string& out) {
     for (const ChoiceDelta& d : deltas) {
@@ -494,12 +505,7 @@ void Server::handle_generate(const httplib::Request& req, httplib::Response& res
     if (!g->error().ok()) last["error"] = g->error().message();
     out += ndjson_line(last);
   };
-  job->gen = std::move(gen);
-  job->inflight = std::move(inflight);
-  job->id = id;
-  job->cache = response_cache_.get();
-  job->cache_key = key;
-  stream_response(req, res, std::move(job), "application/x-ndjson");
+  stream_response(req, res, std::move(job), std::move(run), *response_cache_, "application/x-ndjson");
 }
 
 }  // namespace ember::server

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,9 @@ struct Response;
 namespace ember::server {
 
 class ResponseCache;
+class Generation;
+struct GenerationOptions;
+struct RunningGeneration;
 class ChatStore;
 
 struct ServerOptions {
@@ -105,6 +109,12 @@ class Server {
   std::optional<ApiError> render_chat(const ChatRequest& req, std::string* text) const;
 
   // routes_openai.cpp
+  // A generation for one request: replayed from the response cache under
+  // `key` (empty: not cached) or started on the engine by `add`, and
+  // registered in flight; an engine refusal is a 400 naming `param`.
+  std::optional<ApiError> start_generation(const GenerationOptions& go, const std::string& key, const char* id_prefix,
+                                           const char* param, const std::function<Status(Generation&)>& add,
+                                           RunningGeneration* out);
   void handle_chat(const httplib::Request& req, httplib::Response& res);
   void handle_completions(const httplib::Request& req, httplib::Response& res);
   void handle_generate(const httplib::Request& req, httplib::Response& res);
