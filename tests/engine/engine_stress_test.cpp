@@ -76,7 +76,9 @@ std::map<RequestId, std::vector<int32_t>> run(EngineCore& e, const std::vector<P
   for (int step = 0; step < 20000; ++step) {
     bool pending = false;
     for (const Plan& p : plans) {
-      if (p.arrival_step == step) EXPECT_TRUE(e.add_request(p.request).ok());
+      if (p.arrival_step == step) {
+        EXPECT_TRUE(e.add_request(p.request).ok());
+      }
       if (p.abort_step == step) e.abort(p.request.id);
       pending |= p.arrival_step > step;
     }
