@@ -302,6 +302,22 @@ void dispatch_tokens(int toks, Run&& run) {
   }
 }
 
+// The n rows of x (K values each) as nb activation blocks per row, made by
+// quantize(row, blocks, nb) on the pool, in a buffer the calling thread
+// reuses between calls (the workers get a plain pointer: a lambda naming a
+// thread_local would see each executing thread's own).
+template <class Act>
+const Act* quantized_activations(const float* x, int64_t n, int64_t K, int64_t nb, ThreadPool& pool,
+                                 void (*quantize)(const float*, Act*, int64_t)) {
+  static thread_local std::vector<Act> buffer;
+  if (buffer.size() < static_cast<size_t>(n * nb)) buffer.resize(static_cast<size_t>(n * nb));
+  Act* const act = buffer.data();
+  pool.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) quantize(x + t * K, act + t * nb, nb);
+  });
+  return act;
+}
+
 int64_t token_chunk(size_t act_bytes_per_token, int64_t tile_tokens) {
   const int64_t c = std::min<int64_t>(kMaxChunk, kActCacheBytes / std::max<size_t>(1, act_bytes_per_token));
   return std::max<int64_t>(tile_tokens, c / tile_tokens * tile_tokens);
@@ -375,26 +391,14 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     });
   } else if (w.dtype == DType::kQ8_0) {
     const int64_t nb = K / 32;
-    // Reused between calls; workers get a plain pointer (a lambda names a
-    // thread_local per executing thread).
-    static thread_local std::vector<ActQ8> act_buffer;
-    if (act_buffer.size() < static_cast<size_t>(n * nb)) act_buffer.resize(static_cast<size_t>(n * nb));
-    ActQ8* const act = act_buffer.data();
-    pool.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) quantize_act_q8(x + t * K, act + t * nb, nb);
-    });
+    const ActQ8* const act = quantized_activations<ActQ8>(x, n, K, nb, pool, quantize_act_q8);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8), kTokens);
     for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, int64_t, float out[][16]) {
       dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, out); });
     });
   } else {
     const int64_t nb = K / 256;
-    static thread_local std::vector<ActQ8K> act_buffer;
-    if (act_buffer.size() < static_cast<size_t>(n * nb)) act_buffer.resize(static_cast<size_t>(n * nb));
-    ActQ8K* const act = act_buffer.data();
-    pool.parallel_for(n, 1, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) quantize_act_q8k(x + t * K, act + t * nb, nb);
-    });
+    const ActQ8K* const act = quantized_activations<ActQ8K>(x, n, K, nb, pool, quantize_act_q8k);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8K), kTokens);
     const bool q4 = w.dtype == DType::kQ4_K;
     for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, int64_t, float out[][16]) {
