@@ -62,13 +62,7 @@ class ExtraServer {
   }
   Reply post(const std::string& path, const Json& body, httplib::Headers headers = {}) const {
     headers.emplace("Authorization", "Bearer " + kApiKey);
-    auto r = client().Post(path.c_str(), headers, body.dump(), "application/json");
-    Reply out;
-    if (!r) return out;
-    out.status = r->status;
-    out.body = r->body;
-    out.content_type = r->get_header_value("Content-Type");
-    return out;
+    return to_reply(client().Post(path.c_str(), headers, body.dump(), "application/json"));
   }
   std::string metrics() const {
     auto r = client().Get("/metrics", {{"Authorization", "Bearer " + kApiKey}});

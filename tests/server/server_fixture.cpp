@@ -85,6 +85,8 @@ httplib::Headers headers(bool auth) {
   return h;
 }
 
+}  // namespace
+
 Reply to_reply(const httplib::Result& r) {
   Reply out;
   if (!r) return out;
@@ -93,8 +95,6 @@ Reply to_reply(const httplib::Result& r) {
   out.content_type = r->get_header_value("Content-Type");
   return out;
 }
-
-}  // namespace
 
 Reply ServerTest::post_raw(const std::string& path, const std::string& body, bool auth) {
   httplib::Client cli("127.0.0.1", port());

@@ -31,6 +31,9 @@ struct Reply {
   Json json() const { return Json::parse(body, nullptr, false); }
 };
 
+// What httplib's client got (status 0 when the request failed).
+Reply to_reply(const httplib::Result& r);
+
 // SSE body -> the JSON of each `data:` event; `done` when it ended with
 // [DONE] as the last event; `framing_ok` when every event is exactly
 // "data: ...\n\n".
