@@ -25,13 +25,19 @@ void Server::handle_metrics(const httplib::Request&, httplib::Response& res) {
   res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+// vLLM's /tokenize and /detokenize bodies: a JSON object whose optional
+// "model" must be the served one.
+std::optional<ApiError> Server::parse_model_body(const std::string& text, Json* body) const {
+  if (auto e = parse_body(text, body)) return e;
+  std::string model;
+  if (auto e = JsonFields(*body).get_string("model", &model)) return e;
+  return check_model(model);
+}
+
 void Server::handle_tokenize(const httplib::Request& req, httplib::Response& res) {
   Json body;
-  if (auto e = parse_body(req.body, &body)) return send_error(res, *e);
+  if (auto e = parse_model_body(req.body, &body)) return send_error(res, *e);
   JsonFields f(body);
-  std::string model;
-  if (auto e = f.get_string("model", &model)) return send_error(res, *e);
-  if (auto e = check_model(model)) return send_error(res, *e);
   bool token_strs = false;
   if (auto e = f.get_bool("return_token_strs", &token_strs)) return send_error(res, *e);
   std::string text;
@@ -61,11 +67,8 @@ void Server::handle_tokenize(const httplib::Request& req, httplib::Response& res
 
 void Server::handle_detokenize(const httplib::Request& req, httplib::Response& res) {
   Json body;
-  if (auto e = parse_body(req.body, &body)) return send_error(res, *e);
+  if (auto e = parse_model_body(req.body, &body)) return send_error(res, *e);
   JsonFields f(body);
-  std::string model;
-  if (auto e = f.get_string("model", &model)) return send_error(res, *e);
-  if (auto e = check_model(model)) return send_error(res, *e);
   if (!f.has("tokens")) return send_error(res, bad_request("tokens", "tokens: is required"));
   std::vector<int32_t> ids;
   if (auto e = f.get_int_list("tokens", 0, parse_context_.vocab - 1, &ids)) return send_error(res, *e);

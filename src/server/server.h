@@ -119,6 +119,7 @@ class Server {
   void handle_completions(const httplib::Request& req, httplib::Response& res);
   void handle_generate(const httplib::Request& req, httplib::Response& res);
   // routes_misc.cpp
+  std::optional<ApiError> parse_model_body(const std::string& text, Json* body) const;
   void handle_models(const httplib::Request& req, httplib::Response& res);
   void handle_tokenize(const httplib::Request& req, httplib::Response& res);
   void handle_detokenize(const httplib::Request& req, httplib::Response& res);
