@@ -1,8 +1,18 @@
-// AVX2 attention tiles and SwiGLU (attention_avx2.h). Scores: one query
-// vector against 8 keys at a time, 8 accumulators over the head dimension,
-// reduced by a horizontal-add tree into one vector of 8 scores; softmax with
-// a vector exp; P·V: 4 accumulators of 8 dimensions per vector, the
-// probabilities broadcast one key at a time.
+// AVX2 attention tiles and SwiGLU (attention_avx2.h).
+//
+// For one query row, the query heads that share a KV head (up to 6 at once)
+// are scored and accumulated together, straight from the cache's 16-bit (or
+// f32) rows: each K or V vector is converted once into a register and used
+// by every head of the group, so nothing is converted into a buffer and read
+// back.
+//  - Scores: two keys at a time, one accumulator of 8 dimensions per (head,
+//    key), reduced by a horizontal-add tree into one vector of 8 scores.
+//  - Softmax over a chunk of keys with a vector exp; online max and sum.
+//  - P·V: 16 dimensions at a time, 2 accumulators per head, the
+//    probabilities broadcast one key at a time.
+// Each (row, head) value is computed in an order fixed by its own position
+// and the keys' positions, so it does not depend on the batch, the tile or
+// the other heads of its group.
 #include "kernels/cpu/attention_avx2.h"
 
 #include <immintrin.h>
@@ -14,7 +24,8 @@
 namespace ember::kernels::avx2 {
 namespace {
 
-constexpr int64_t kKeyChunk = 32;  // keys converted to f32 together (K and V: 32 KiB at head_dim 128)
+constexpr int64_t kKeyChunk = 64;  // keys scored before their softmax and P·V
+constexpr int kMaxHeads = 6;       // heads of a group processed together (register budget)
 
 // e^x for 8 lanes, relative error ~2e-7 (Cephes' expf polynomial on
 // x - n ln 2, |.| <= ln 2 / 2). Lanes below -87.3 (including -inf) give 0,
@@ -53,45 +64,130 @@ inline float hmax(__m256 v) {
   return _mm_cvtss_f32(m);
 }
 
-// The 8 lane sums of a[0..7], in order.
-inline __m256 reduce8(const __m256 a[8]) {
-  const __m256 t0 = _mm256_hadd_ps(a[0], a[1]), t1 = _mm256_hadd_ps(a[2], a[3]);
-  const __m256 t2 = _mm256_hadd_ps(a[4], a[5]), t3 = _mm256_hadd_ps(a[6], a[7]);
-  const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);  // [sums of lanes 0-3 | 4-7], keys 0-3 / 4-7
-  return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+// 8 cache values as f32: the cache's element type decides the conversion.
+template <DType DT>
+inline __m256 load8(const void* row, int64_t d) {
+  if constexpr (DT == DType::kF32) {
+    return _mm256_loadu_ps(static_cast<const float*>(row) + d);
+  } else {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(row) + d));
+    if constexpr (DT == DType::kF16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));  // bf16: an f32's high half
+  }
 }
 
-// hd values of a cache row as f32.
-inline void load_row(const void* cache, DType dt, int64_t base, int64_t hd, float* out) {
-  if (dt == DType::kF32) {
-    std::memcpy(out, static_cast<const float*>(cache) + base, hd * sizeof(float));
-  } else if (dt == DType::kF16) {
-    const uint16_t* p = static_cast<const uint16_t*>(cache) + base;
-    for (int64_t d = 0; d < hd; d += 8)
-      _mm256_storeu_ps(out + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + d))));
-  } else {  // bf16: the high half of an f32
-    const uint16_t* p = static_cast<const uint16_t*>(cache) + base;
-    for (int64_t d = 0; d < hd; d += 8) {
-      const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + d)));
-      _mm256_storeu_ps(out + d, _mm256_castsi256_ps(_mm256_slli_epi32(h, 16)));
+// One query row against one chunk of keys, for H heads of a KV group.
+struct ChunkArgs {
+  const float* q;    // H scaled query vectors, hd apart
+  float* acc;        // H accumulators, hd apart
+  float* m;          // H running maxima
+  float* l;          // H running sums
+  float* s;          // H x kKeyChunk scores, then probabilities
+  __m256* pairs;     // H x 4 partly reduced score pairs
+  const void* const* k;  // the chunk's key rows (kKeyChunk, padded with valid rows)
+  const void* const* v;
+  int64_t visible;   // keys of the chunk this row sees
+  int64_t hd;
+};
+
+template <DType DT, int H>
+void attend_chunk(const ChunkArgs& c) {
+  const int64_t hd = c.hd, visible = c.visible, blocks = (visible + 7) / 8;
+  __m256 vmax[H];
+  for (int h = 0; h < H; ++h) vmax[h] = _mm256_set1_ps(-INFINITY);
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int pr = 0; pr < 4; ++pr) {  // keys 8b + 2pr, 8b + 2pr + 1
+      const void* k0 = c.k[8 * b + 2 * pr];
+      const void* k1 = c.k[8 * b + 2 * pr + 1];
+      __m256 a0[H], a1[H];
+      for (int h = 0; h < H; ++h) a0[h] = a1[h] = _mm256_setzero_ps();
+      for (int64_t d = 0; d < hd; d += 8) {
+        const __m256 x0 = load8<DT>(k0, d), x1 = load8<DT>(k1, d);
+        for (int h = 0; h < H; ++h) {
+          const __m256 qd = _mm256_loadu_ps(c.q + h * hd + d);
+          a0[h] = _mm256_fmadd_ps(qd, x0, a0[h]);
+          a1[h] = _mm256_fmadd_ps(qd, x1, a1[h]);
+        }
+      }
+      for (int h = 0; h < H; ++h) c.pairs[h * 4 + pr] = _mm256_hadd_ps(a0[h], a1[h]);
+    }
+    const bool partial = 8 * b + 8 > visible;
+    __m256 hidden = _mm256_setzero_ps();
+    if (partial) {  // keys past `visible` are masked
+      const __m256i idx = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(8 * b)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      hidden = _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(static_cast<int>(visible - 1))));
+    }
+    for (int h = 0; h < H; ++h) {
+      const __m256* t = c.pairs + h * 4;
+      const __m256 u0 = _mm256_hadd_ps(t[0], t[1]), u1 = _mm256_hadd_ps(t[2], t[3]);  // keys 0-3 | 4-7 halves
+      __m256 sc = _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+      if (partial) sc = _mm256_blendv_ps(sc, _mm256_set1_ps(-INFINITY), hidden);
+      _mm256_storeu_ps(c.s + h * kKeyChunk + 8 * b, sc);
+      vmax[h] = _mm256_max_ps(vmax[h], sc);
+    }
+  }
+  float corr[H];
+  for (int h = 0; h < H; ++h) {
+    const float m_new = std::max(c.m[h], hmax(vmax[h]));
+    corr[h] = std::exp(c.m[h] - m_new);  // 0 for the first chunk (m = -inf)
+    const __m256 mv = _mm256_set1_ps(m_new);
+    __m256 vsum = _mm256_setzero_ps();
+    float* s = c.s + h * kKeyChunk;
+    for (int64_t b = 0; b < blocks; ++b) {
+      const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(s + 8 * b), mv));
+      _mm256_storeu_ps(s + 8 * b, e);
+      vsum = _mm256_add_ps(vsum, e);
+    }
+    c.l[h] = c.l[h] * corr[h] + hsum(vsum);
+    c.m[h] = m_new;
+  }
+  // P·V over 16 dimensions at a time (a last 8 when hd is not a multiple of 16)
+  for (int64_t d = 0; d < hd; d += 16) {
+    const bool two = d + 16 <= hd;
+    __m256 a0[H], a1[H];
+    for (int h = 0; h < H; ++h) {
+      const __m256 ch = _mm256_set1_ps(corr[h]);
+      a0[h] = _mm256_mul_ps(_mm256_loadu_ps(c.acc + h * hd + d), ch);
+      a1[h] = two ? _mm256_mul_ps(_mm256_loadu_ps(c.acc + h * hd + d + 8), ch) : _mm256_setzero_ps();
+    }
+    if (two) {
+      for (int64_t j = 0; j < visible; ++j) {
+        const __m256 x0 = load8<DT>(c.v[j], d), x1 = load8<DT>(c.v[j], d + 8);
+        for (int h = 0; h < H; ++h) {
+          const __m256 pj = _mm256_broadcast_ss(c.s + h * kKeyChunk + j);
+          a0[h] = _mm256_fmadd_ps(pj, x0, a0[h]);
+          a1[h] = _mm256_fmadd_ps(pj, x1, a1[h]);
+        }
+      }
+    } else {
+      for (int64_t j = 0; j < visible; ++j) {
+        const __m256 x0 = load8<DT>(c.v[j], d);
+        for (int h = 0; h < H; ++h) a0[h] = _mm256_fmadd_ps(_mm256_broadcast_ss(c.s + h * kKeyChunk + j), x0, a0[h]);
+      }
+    }
+    for (int h = 0; h < H; ++h) {
+      _mm256_storeu_ps(c.acc + h * hd + d, a0[h]);
+      if (two) _mm256_storeu_ps(c.acc + h * hd + d + 8, a1[h]);
     }
   }
 }
 
-// acc[0, hd) = acc * corr + sum_j<keys s[j] v[j]; D accumulators of 8 dims.
-template <int D>
-inline void accumulate_pv(float* acc, float corr, const float* s, const float* v, int64_t keys, int64_t hd) {
-  const __m256 c = _mm256_set1_ps(corr);
-  for (int64_t d = 0; d + 8 * D <= hd; d += 8 * D) {
-    __m256 a[D];
-    for (int i = 0; i < D; ++i) a[i] = _mm256_mul_ps(_mm256_loadu_ps(acc + d + 8 * i), c);
-    for (int64_t j = 0; j < keys; ++j) {
-      const __m256 pj = _mm256_broadcast_ss(s + j);
-      const float* vj = v + j * hd + d;
-      for (int i = 0; i < D; ++i) a[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * i), a[i]);
-    }
-    for (int i = 0; i < D; ++i) _mm256_storeu_ps(acc + d + 8 * i, a[i]);
+template <DType DT>
+void attend_chunk_heads(const ChunkArgs& c, int heads) {
+  switch (heads) {
+    case 1: return attend_chunk<DT, 1>(c);
+    case 2: return attend_chunk<DT, 2>(c);
+    case 3: return attend_chunk<DT, 3>(c);
+    case 4: return attend_chunk<DT, 4>(c);
+    case 5: return attend_chunk<DT, 5>(c);
+    default: return attend_chunk<DT, 6>(c);
   }
+}
+
+void attend_chunk_any(DType dt, const ChunkArgs& c, int heads) {
+  if (dt == DType::kF16) return attend_chunk_heads<DType::kF16>(c, heads);
+  if (dt == DType::kBF16) return attend_chunk_heads<DType::kBF16>(c, heads);
+  return attend_chunk_heads<DType::kF32>(c, heads);
 }
 
 }  // namespace
@@ -104,9 +200,9 @@ AttentionTiles::AttentionTiles(const AttentionParams& p, int64_t max_rows) : p_(
   acc_.resize(vectors * hd);
   m_.resize(vectors);
   l_.resize(vectors);
-  k_.resize(kKeyChunk * hd);
-  v_.resize(kKeyChunk * hd);
-  s_.resize(kKeyChunk);
+  s_.resize(kMaxHeads * kKeyChunk);
+  rows_k_.resize(kKeyChunk);
+  rows_v_.resize(kKeyChunk);
 }
 
 void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, int64_t kvh) {
@@ -123,58 +219,35 @@ void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, in
   std::fill_n(acc_.data(), vectors * hd, 0.0f);
   std::fill_n(m_.data(), vectors, -INFINITY);
   std::fill_n(l_.data(), vectors, 0.0f);
-  float* const kc = k_.data();
-  float* const vc = v_.data();
-  float* const s = s_.data();
+  const size_t elem = p.kv_dtype == DType::kF32 ? 4 : 2;
+  const auto* kbase = static_cast<const uint8_t*>(p.k_cache);
+  const auto* vbase = static_cast<const uint8_t*>(p.v_cache);
+  alignas(32) __m256 pairs[kMaxHeads * 4];
 
   const int64_t last_key = first_pos + row0 + rows - 1;  // the tile's last row sees keys [0, last_key]
   for (int64_t c0 = 0; c0 <= last_key; c0 += kKeyChunk) {
-    const int64_t count = std::min(kKeyChunk, last_key + 1 - c0), blocks = (count + 7) / 8;
+    const int64_t count = std::min(kKeyChunk, last_key + 1 - c0);
     for (int64_t j = 0; j < count; ++j) {
       const int64_t pos = c0 + j;
       const int64_t slot = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
-      load_row(p.k_cache, p.kv_dtype, slot * kv_dim + kvh * hd, hd, kc + j * hd);
-      load_row(p.v_cache, p.kv_dtype, slot * kv_dim + kvh * hd, hd, vc + j * hd);
+      const size_t off = static_cast<size_t>(slot * kv_dim + kvh * hd) * elem;
+      rows_k_[j] = kbase + off;
+      rows_v_[j] = vbase + off;
     }
-    std::fill(kc + count * hd, kc + blocks * 8 * hd, 0.0f);  // scored, then masked
-    for (int64_t i = 0; i < vectors; ++i) {
-      const int64_t pos = first_pos + row0 + i / group;
+    // keys scored in groups of 8: the padding repeats a real row, then is masked
+    const int64_t padded = std::min(kKeyChunk, (count + 7) / 8 * 8);
+    for (int64_t j = count; j < padded; ++j) rows_k_[j] = rows_k_[0];
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t pos = first_pos + row0 + r;
       const int64_t visible = std::min(count, pos + 1 - c0);  // causal mask
       if (visible <= 0) continue;
-      const float* q = q_.data() + i * hd;
-      __m256 vmax = _mm256_set1_ps(-INFINITY);
-      for (int64_t b = 0; b < blocks; ++b) {
-        __m256 a[8];
-        for (int e = 0; e < 8; ++e) a[e] = _mm256_setzero_ps();
-        const float* kb = kc + b * 8 * hd;
-        for (int64_t d = 0; d < hd; d += 8) {
-          const __m256 qd = _mm256_loadu_ps(q + d);
-          for (int e = 0; e < 8; ++e) a[e] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(kb + e * hd + d), a[e]);
-        }
-        __m256 sc = reduce8(a);
-        if (8 * b + 8 > visible) {  // keys past `visible` are masked
-          const __m256i idx = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(8 * b)),
-                                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-          const __m256 hidden = _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(static_cast<int>(visible - 1))));
-          sc = _mm256_blendv_ps(sc, _mm256_set1_ps(-INFINITY), hidden);
-        }
-        _mm256_storeu_ps(s + 8 * b, sc);
-        vmax = _mm256_max_ps(vmax, sc);
+      for (int64_t g0 = 0; g0 < group; g0 += kMaxHeads) {
+        const int heads = static_cast<int>(std::min<int64_t>(kMaxHeads, group - g0));
+        const int64_t i = r * group + g0;
+        const ChunkArgs c{q_.data() + i * hd, acc_.data() + i * hd, m_.data() + i, l_.data() + i, s_.data(),
+                          pairs, rows_k_.data(), rows_v_.data(), visible, hd};
+        attend_chunk_any(p.kv_dtype, c, heads);
       }
-      const float m_new = std::max(m_[i], hmax(vmax));
-      const float corr = std::exp(m_[i] - m_new);  // 0 for the first chunk (m = -inf)
-      const __m256 mv = _mm256_set1_ps(m_new);
-      __m256 vsum = _mm256_setzero_ps();
-      for (int64_t b = 0; b < blocks; ++b) {
-        const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(s + 8 * b), mv));
-        _mm256_storeu_ps(s + 8 * b, e);
-        vsum = _mm256_add_ps(vsum, e);
-      }
-      float* acc = acc_.data() + i * hd;
-      if (hd % 32 == 0) accumulate_pv<4>(acc, corr, s, vc, visible, hd);
-      else accumulate_pv<1>(acc, corr, s, vc, visible, hd);
-      l_[i] = l_[i] * corr + hsum(vsum);
-      m_[i] = m_new;
     }
   }
   for (int64_t r = 0; r < rows; ++r)

@@ -14,9 +14,9 @@ namespace ember::kernels::avx2 {
 bool attention_supported(const AttentionParams& p);
 
 // One thread's attention work: tiles of query rows of one sequence for one
-// KV head, with the scratch they need. For each chunk of 32 keys, the K and
-// V rows are converted to f32 once and then used by every query row of the
-// tile and every query head of the KV head's group. Every (row, head)
+// KV head, with the scratch they need. Each K and V vector is read from the
+// cache into a register once per query row and used by every query head of
+// the KV head's group. Every (row, head)
 // vector is computed alone, in an order that depends only on its position
 // and the keys' positions: the same numbers whichever batch, prefill chunk
 // or tile it is in.
@@ -27,7 +27,8 @@ class AttentionTiles {
 
  private:
   const AttentionParams& p_;
-  std::vector<float> q_, acc_, m_, l_, k_, v_, s_;
+  std::vector<float> q_, acc_, m_, l_, s_;
+  std::vector<const void*> rows_k_, rows_v_;  // the current chunk's cache rows
 };
 
 // out[i] = silu(gate[i]) * up[i]; out may alias gate.
