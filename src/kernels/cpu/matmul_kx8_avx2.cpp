@@ -86,7 +86,8 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
   __m256 facc[T];
   #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
-  const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+  const __m256i m63 = _mm256_set1_epi8(0x3f), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0c),
+                m30 = _mm256_set1_epi8(0x30);
   // int16 pairs [s_2p, s_2p+1] per row -> [s_2p, s_2p] and [s_2p+1, s_2p+1]
   const __m256i dup_lo = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13,
                                           0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
@@ -107,13 +108,11 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
       for (int uu = 0; uu < 2; ++uu) {
         const __m256i sc = _mm256_shuffle_epi8(scp, uu ? dup_hi : dup_lo);
         const uint8_t* q = p + 144 + 96 * (2 * pp + uu);
-        const __m256i A = load(q), B = load(q + 32), H = load(q + 64);
-        const __m256i w0 = _mm256_or_si256(_mm256_and_si256(A, m4), _mm256_and_si256(_mm256_slli_epi16(H, 4), m30));
-        const __m256i w1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 4), m4),
-                                           _mm256_and_si256(_mm256_slli_epi16(H, 2), m30));
-        const __m256i w2 = _mm256_or_si256(_mm256_and_si256(B, m4), _mm256_and_si256(H, m30));
-        const __m256i w3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(B, 4), m4),
-                                           _mm256_and_si256(_mm256_srli_epi16(H, 2), m30));
+        const __m256i X = load(q), Y = load(q + 32), Z = load(q + 64);
+        const __m256i w0 = _mm256_and_si256(X, m63), w1 = _mm256_and_si256(Y, m63), w2 = _mm256_and_si256(Z, m63);
+        const __m256i w3 = _mm256_or_si256(
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(X, 6), m03), _mm256_and_si256(_mm256_srli_epi16(Y, 4), m0c)),
+            _mm256_and_si256(_mm256_srli_epi16(Z, 2), m30));
         #pragma GCC unroll 16
         for (int t = 0; t < T; ++t) {
           const int8_t* xq = x[t * xs + b].qs + 32 * pp + 16 * uu;

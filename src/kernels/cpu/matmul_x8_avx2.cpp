@@ -229,9 +229,10 @@ void pack_group(DType dt, const uint8_t* src, size_t row, int64_t cols, uint8_t*
             uint8_t* q = dst + 144 + 96 * u + 4 * r;
             for (int e = 0; e < 4; ++e) {
               const int k = 16 * u + e;
-              q[e] = static_cast<uint8_t>(lo[k] | lo[k + 4] << 4);
-              q[32 + e] = static_cast<uint8_t>(lo[k + 8] | lo[k + 12] << 4);
-              q[64 + e] = static_cast<uint8_t>(hi[k] | hi[k + 4] << 2 | hi[k + 8] << 4 | hi[k + 12] << 6);
+              auto code = [&](int i) { return lo[k + 4 * i] | hi[k + 4 * i] << 4; };  // 6 bits
+              q[e] = static_cast<uint8_t>(code(0) | (code(3) & 3) << 6);
+              q[32 + e] = static_cast<uint8_t>(code(1) | (code(3) >> 2 & 3) << 6);
+              q[64 + e] = static_cast<uint8_t>(code(2) | (code(3) >> 4) << 6);
             }
           }
         }

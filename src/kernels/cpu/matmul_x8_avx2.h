@@ -12,10 +12,10 @@
 //             low nibble = value 32j + 4i + e of row r, high = value 32j + 16 + 4i + e
 //   Q6_Kx8  per 256 values, 1680 bytes (GGUF: 8 x 210):
 //           d[8] f16 | scales[8 pairs][8 rows][2] i8
-//           | per unit u of 16 values, 96 bytes: A, B, H (32 bytes each), byte 4r + e:
-//             A low/high nibble = low 4 bits of value 16u + e / 16u + 4 + e,
-//             B low/high nibble = of 16u + 8 + e / 16u + 12 + e,
-//             H bits 2i..2i+1 = high 2 bits of value 16u + 4i + e
+//           | per unit u of 16 values, 96 bytes: X, Y, Z (32 bytes each), byte 4r + e:
+//             bits 0-5 = the 6-bit code of value 16u + e (X), 16u + 4 + e (Y),
+//             16u + 8 + e (Z); bits 6-7 = bits 0-1 (X), 2-3 (Y), 4-5 (Z) of
+//             the code of value 16u + 12 + e
 //   BF16x8  per 2 values, 32 bytes: [8 rows][2] bf16
 // Rows past the last whole group follow in the GGUF layout (plain kernels).
 #pragma once
