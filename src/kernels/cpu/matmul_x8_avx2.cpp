@@ -273,8 +273,10 @@ void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t 
         for (int64_t u = u0; u < u1; ++u) {
           const int64_t g = u * G;
           const int gs = static_cast<int>(std::min<int64_t>(G, groups - g));
-          for (int64_t t = c0; t < c1; t += TT) {
-            const int toks = static_cast<int>(std::min<int64_t>(TT, c1 - t));
+          // tiles of as even sizes as TT allows (BF16, 16 tokens: 4 x 4 rather than 5, 5, 5, 1)
+          const int64_t tiles = (c1 - c0 + TT - 1) / TT;
+          for (int64_t ti = 0, t = c0; ti < tiles; ++ti) {
+            const int toks = static_cast<int>((c1 - c0) * (ti + 1) / tiles - (c1 - c0) * ti / tiles);
             tile(g, gs, t, toks, kb, out);
             for (int i = 0; i < toks; ++i)
               for (int k = 0; k < gs; ++k) {
@@ -284,6 +286,7 @@ void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t 
                 else if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + 8 * (g + k)));
                 _mm256_storeu_ps(dst, v);
               }
+            t += toks;
           }
         }
       }
