@@ -25,7 +25,7 @@ constexpr int kTokens = 4;                    // tokens per tile (int8 kernels)
 constexpr int kMaxTokens = 5;                 // tokens per tile (BF16: 10 accumulators hide the FMA latency)
 constexpr size_t kActCacheBytes = 160 << 10;  // activations of a token chunk, kept in L2
 constexpr int64_t kMaxChunk = 64;              // tokens per chunk at most
-constexpr int64_t kBF16KBlock = 512;           // BF16 values per K-block (even; 16 KiB per group pair)
+constexpr int64_t kBF16KBlock = 2048;          // BF16 values per K-block (even; 64 KiB per group pair)
 
 inline float hmax(__m256 v) {
   __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
