@@ -65,14 +65,19 @@ void shapes(benchmark::internal::Benchmark* b) {
 // `q_len` query rows each (1: decode; a prompt chunk: prefill). Counter:
 // GMAC/s over the QK and PV products.
 void BM_Attention(benchmark::State& state) {
-  const int64_t seqs = state.range(0), ctx = state.range(1), q_len = state.range(2);
+  const int64_t seqs = state.range(0), ctx = state.range(1), q_len = state.range(2), layers = state.range(4);
   const int64_t heads = 12, kv_heads = 2, hd = 128, block = 16, kv_dim = kv_heads * hd;
   const int64_t blocks_per_seq = (ctx + block - 1) / block, slots = seqs * blocks_per_seq * block;
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<uint16_t> k(slots * kv_dim), v(slots * kv_dim);
-  for (auto& x : k) x = f32_to_f16(normal(rng));
-  for (auto& x : v) x = f32_to_f16(normal(rng));
+  // one cache per layer, visited in turn: with 28 the KV comes from DRAM, as in a forward pass
+  std::vector<std::vector<uint16_t>> k(layers), v(layers);
+  for (int64_t l = 0; l < layers; ++l) {
+    k[l].resize(slots * kv_dim);
+    v[l].resize(slots * kv_dim);
+    for (auto& x : k[l]) x = f32_to_f16(normal(rng));
+    for (auto& x : v[l]) x = f32_to_f16(normal(rng));
+  }
   std::vector<int32_t> tables(seqs * blocks_per_seq);
   for (size_t i = 0; i < tables.size(); ++i) tables[i] = static_cast<int32_t>((i * 7919) % tables.size());  // scattered blocks
   std::vector<float> q(seqs * q_len * heads * hd), out(q.size());
@@ -82,10 +87,13 @@ void BM_Attention(benchmark::State& state) {
   AttentionParams p;
   p.n_heads = heads, p.n_kv_heads = kv_heads, p.head_dim = hd, p.scale = 0.0883883f;
   p.q = q.data(), p.q_stride = heads * hd, p.out = out.data();
-  p.k_cache = k.data(), p.v_cache = v.data(), p.kv_dtype = DType::kF16, p.block_size = block;
+  p.kv_dtype = DType::kF16, p.block_size = block;
   p.seqs = s.data(), p.n_seqs = seqs;
   ThreadPool pool(static_cast<int>(state.range(3)));
+  int64_t layer = 0;
   for (auto _ : state) {
+    p.k_cache = k[layer].data(), p.v_cache = v[layer].data();
+    layer = (layer + 1) % layers;
     attention(p, pool);
     benchmark::DoNotOptimize(out.data());
   }
@@ -94,11 +102,13 @@ void BM_Attention(benchmark::State& state) {
   state.counters["GMAC/s"] = benchmark::Counter(seqs * heads * keys * hd * 2 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Args: sequences, context, query rows per sequence, threads, layers (caches visited in turn).
 void attention_shapes(benchmark::internal::Benchmark* b) {
   const int64_t th = bench_threads();
-  b->Args({1, 576, 1, th});     // decode, one sequence
-  b->Args({16, 576, 1, th});    // decode at concurrency 16 (512-token prompts)
-  b->Args({1, 512, 512, th});   // a 512-token prompt's prefill
+  b->Args({1, 576, 1, th, 1});     // decode, one sequence
+  b->Args({16, 576, 1, th, 1});    // decode at concurrency 16 (512-token prompts), KV in L3
+  b->Args({16, 576, 1, th, 28});   // the same over 28 layers' caches (264 MB): KV from DRAM
+  b->Args({1, 512, 512, th, 1});   // a 512-token prompt's prefill
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 BENCHMARK(BM_Attention)->Apply(attention_shapes);
