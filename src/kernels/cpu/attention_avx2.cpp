@@ -88,7 +88,17 @@ struct ChunkArgs {
   const void* const* v;
   int64_t visible;   // keys of the chunk this row sees
   int64_t hd;
+  // The next chunk's rows to prefetch while this one is computed (rows that
+  // are scattered over the pool, from DRAM in a long context), or none.
+  const void* const* next_k;
+  const void* const* next_v;
+  int64_t next_count;
+  int64_t row_bytes;
 };
+
+inline void prefetch_row(const void* row, int64_t bytes) {
+  for (int64_t o = 0; o < bytes; o += 64) _mm_prefetch(static_cast<const char*>(row) + o, _MM_HINT_T0);
+}
 
 template <DType DT, int H>
 void attend_chunk(const ChunkArgs& c) {
@@ -99,6 +109,8 @@ void attend_chunk(const ChunkArgs& c) {
     for (int pr = 0; pr < 4; ++pr) {  // keys 8b + 2pr, 8b + 2pr + 1
       const void* k0 = c.k[8 * b + 2 * pr];
       const void* k1 = c.k[8 * b + 2 * pr + 1];
+      for (int64_t j = 8 * b + 2 * pr; j < std::min<int64_t>(8 * b + 2 * pr + 2, c.next_count); ++j)
+        prefetch_row(c.next_k[j], c.row_bytes);
       __m256 a0[H], a1[H];
       for (int h = 0; h < H; ++h) a0[h] = a1[h] = _mm256_setzero_ps();
       for (int64_t d = 0; d < hd; d += 8) {
@@ -152,6 +164,7 @@ void attend_chunk(const ChunkArgs& c) {
     }
     if (two) {
       for (int64_t j = 0; j < visible; ++j) {
+        if (d == 0 && j < c.next_count) prefetch_row(c.next_v[j], c.row_bytes);
         const __m256 x0 = load8<DT>(c.v[j], d), x1 = load8<DT>(c.v[j], d + 8);
         for (int h = 0; h < H; ++h) {
           const __m256 pj = _mm256_broadcast_ss(c.s + h * kKeyChunk + j);
@@ -201,8 +214,8 @@ AttentionTiles::AttentionTiles(const AttentionParams& p, int64_t max_rows) : p_(
   m_.resize(vectors);
   l_.resize(vectors);
   s_.resize(kMaxHeads * kKeyChunk);
-  rows_k_.resize(kKeyChunk);
-  rows_v_.resize(kKeyChunk);
+  rows_k_.resize(2 * kKeyChunk);
+  rows_v_.resize(2 * kKeyChunk);
 }
 
 void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, int64_t kvh) {
@@ -225,18 +238,26 @@ void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, in
   alignas(32) __m256 pairs[kMaxHeads * 4];
 
   const int64_t last_key = first_pos + row0 + rows - 1;  // the tile's last row sees keys [0, last_key]
-  for (int64_t c0 = 0; c0 <= last_key; c0 += kKeyChunk) {
-    const int64_t count = std::min(kKeyChunk, last_key + 1 - c0);
+  // the cache rows of chunk c0 into half `half` of rows_k_ / rows_v_; their count
+  auto chunk_rows = [&](int64_t c0, int half) {
+    const int64_t count = std::max<int64_t>(0, std::min(kKeyChunk, last_key + 1 - c0));
+    const void** rk = rows_k_.data() + half * kKeyChunk;
+    const void** rv = rows_v_.data() + half * kKeyChunk;
     for (int64_t j = 0; j < count; ++j) {
       const int64_t pos = c0 + j;
       const int64_t slot = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
       const size_t off = static_cast<size_t>(slot * kv_dim + kvh * hd) * elem;
-      rows_k_[j] = kbase + off;
-      rows_v_[j] = vbase + off;
+      rk[j] = kbase + off;
+      rv[j] = vbase + off;
     }
     // keys scored in groups of 8: the padding repeats a real row, then is masked
-    const int64_t padded = std::min(kKeyChunk, (count + 7) / 8 * 8);
-    for (int64_t j = count; j < padded; ++j) rows_k_[j] = rows_k_[0];
+    for (int64_t j = count; j < std::min(kKeyChunk, (count + 7) / 8 * 8); ++j) rk[j] = rk[0];
+    return count;
+  };
+  int64_t count = chunk_rows(0, 0);
+  for (int64_t c0 = 0, half = 0; c0 <= last_key; c0 += kKeyChunk, half ^= 1) {
+    const int64_t next_count = chunk_rows(c0 + kKeyChunk, half ^ 1);
+    bool prefetch = true;  // by the chunk's first call
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t pos = first_pos + row0 + r;
       const int64_t visible = std::min(count, pos + 1 - c0);  // causal mask
@@ -245,10 +266,14 @@ void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, in
         const int heads = static_cast<int>(std::min<int64_t>(kMaxHeads, group - g0));
         const int64_t i = r * group + g0;
         const ChunkArgs c{q_.data() + i * hd, acc_.data() + i * hd, m_.data() + i, l_.data() + i, s_.data(),
-                          pairs, rows_k_.data(), rows_v_.data(), visible, hd};
+                          pairs, rows_k_.data() + half * kKeyChunk, rows_v_.data() + half * kKeyChunk, visible, hd,
+                          rows_k_.data() + (half ^ 1) * kKeyChunk, rows_v_.data() + (half ^ 1) * kKeyChunk,
+                          prefetch ? next_count : 0, hd * static_cast<int64_t>(elem)};
         attend_chunk_any(p.kv_dtype, c, heads);
+        prefetch = false;
       }
     }
+    count = next_count;
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t g = 0; g < group; ++g) {

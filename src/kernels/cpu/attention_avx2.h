@@ -28,7 +28,7 @@ class AttentionTiles {
  private:
   const AttentionParams& p_;
   std::vector<float> q_, acc_, m_, l_, s_;
-  std::vector<const void*> rows_k_, rows_v_;  // the current chunk's cache rows
+  std::vector<const void*> rows_k_, rows_v_;  // the cache rows of the current and the next chunk
 };
 
 // out[i] = silu(gate[i]) * up[i]; out may alias gate.
