@@ -58,14 +58,21 @@ void silu_mul(const float* gate, const float* up, int64_t n, float* out);
 void add_inplace(float* x, const float* y, int64_t n);
 
 // --- KV cache and attention -------------------------------------------------
-// A layer's K (or V) cache is [num_slots, kv_dim] in kv_dtype (f32, f16 or
-// bf16), where a slot = block * block_size + offset in block and
-// kv_dim = n_kv_heads * head_dim.
+// A layer's K (or V) cache holds num_slots rows of kv_dim = n_kv_heads *
+// head_dim values in kv_dtype (f32, f16 or bf16), slot = block * block_size +
+// offset in block. Each block is [n_kv_heads][block_size][head_dim]: one KV
+// head's rows of a block are contiguous, which is how attention reads them.
 
-// Writes k[i] and v[i] ([n_tokens, kv_dim] rows with the given stride in
-// floats) into slots[i] of the caches.
-void kv_write(const float* k, const float* v, int64_t row_stride, int64_t n_tokens, int64_t kv_dim,
-              const int64_t* slots, DType kv_dtype, void* k_cache, void* v_cache);
+// Where (slot, KV head)'s head_dim values start, in elements.
+inline int64_t kv_cache_offset(int64_t slot, int64_t kv_head, int64_t n_kv_heads, int64_t head_dim, int64_t block_size) {
+  return ((slot / block_size * n_kv_heads + kv_head) * block_size + slot % block_size) * head_dim;
+}
+
+// Writes k[i] and v[i] ([n_tokens, n_kv_heads * head_dim] rows with the given
+// stride in floats) into slots[i] of the caches.
+void kv_write(const float* k, const float* v, int64_t row_stride, int64_t n_tokens, int64_t n_kv_heads,
+              int64_t head_dim, int64_t block_size, const int64_t* slots, DType kv_dtype, void* k_cache,
+              void* v_cache);
 
 struct AttentionSeq {
   int64_t q_begin = 0;          // first row of this sequence in q / out

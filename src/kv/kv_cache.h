@@ -1,5 +1,6 @@
-// The KV tensors: for each layer a K and a V buffer of [num_blocks *
-// block_size, kv_dim] in 16-bit (default) or f32. The only part of kv/ that
+// The KV tensors: for each layer a K and a V buffer of num_blocks blocks of
+// block_size x kv_dim values in 16-bit (default) or f32, each block
+// contiguous (its layout: kernels::kv_cache_offset). The only part of kv/ that
 // touches memory; block bookkeeping is separate and works on integers.
 #pragma once
 

@@ -26,7 +26,8 @@ struct ForwardBatch {
 };
 
 // The KV cache as the forward pass sees it: per layer, a K and a V tensor of
-// [num_slots, kv_dim] in `dtype`; slot = block * block_size + offset.
+// num_slots x kv_dim values in `dtype`, slot = block * block_size + offset,
+// laid out as kernels::kv_cache_offset says.
 struct KvCacheView {
   DType dtype = DType::kF16;
   int64_t block_size = 16;

@@ -95,7 +95,8 @@ Status Model::forward(const ForwardBatch& batch, const KvCacheView& kv, float* l
     }
     kernels::rope_neox(s.q.data(), n, Q, c.n_heads, hd, batch.positions.data(), c.rope_theta);
     kernels::rope_neox(s.k.data(), n, KV, c.n_kv_heads, hd, batch.positions.data(), c.rope_theta);
-    kernels::kv_write(s.k.data(), s.v.data(), KV, n, KV, batch.slots.data(), kv.dtype, kv.k[l], kv.v[l]);
+    kernels::kv_write(s.k.data(), s.v.data(), KV, n, c.n_kv_heads, hd, kv.block_size, batch.slots.data(), kv.dtype,
+                      kv.k[l], kv.v[l]);
     ap.k_cache = kv.k[l];
     ap.v_cache = kv.v[l];
     kernels::attention(ap, pool);

@@ -51,7 +51,7 @@ void run_case(DType kv_dtype, int64_t n_heads, int64_t n_kv_heads, int64_t hd, s
       std::vector<float> k(kv_dim), v(kv_dim);
       for (auto& x : k) x = normal(rng);
       for (auto& x : v) x = normal(rng);
-      kv_write(k.data(), v.data(), kv_dim, 1, kv_dim, &slot, kv_dtype, kc.data(), vc.data());
+      kv_write(k.data(), v.data(), kv_dim, 1, n_kv_heads, hd, block, &slot, kv_dtype, kc.data(), vc.data());
       for (int64_t d = 0; d < kv_dim; ++d) {
         auto round = [&](float x) -> double {
           if (kv_dtype == DType::kF16) return f16_to_f32(f32_to_f16(x));

@@ -30,10 +30,9 @@ constexpr int64_t kKeyChunk = 64;   // keys converted and scored together
 constexpr int64_t kQueryTile = 16;  // query rows sharing one pass over the keys
 
 EMBER_MULTIVERSION
-void load_rows(const void* cache, DType dt, const int64_t* slots, int64_t count, int64_t offset,
-               int64_t hd, int64_t kv_dim, float* out) {
+void load_rows(const void* cache, DType dt, const int64_t* offsets, int64_t count, int64_t hd, float* out) {
   for (int64_t j = 0; j < count; ++j) {
-    const int64_t base = slots[j] * kv_dim + offset;
+    const int64_t base = offsets[j];
     float* o = out + j * hd;
     if (dt == DType::kF32) {
       std::memcpy(o, static_cast<const float*>(cache) + base, hd * sizeof(float));
@@ -49,8 +48,8 @@ void load_rows(const void* cache, DType dt, const int64_t* slots, int64_t count,
   }
 }
 
-void store_row(void* cache, DType dt, int64_t slot, const float* src, int64_t n) {
-  const int64_t base = slot * n;
+// n values of src into the cache from element `base` on.
+void store_values(void* cache, DType dt, int64_t base, const float* src, int64_t n) {
   switch (dt) {
     case DType::kF32:
       std::memcpy(static_cast<float*>(cache) + base, src, n * sizeof(float));
@@ -77,7 +76,7 @@ struct Tile {
 // Scratch of one thread, sized for a tile.
 struct Workspace {
   std::vector<float> k, v, q, acc, m, l, s;
-  std::vector<int64_t> slots;
+  std::vector<int64_t> offsets;  // of the chunk's cache rows
   void reserve(int64_t hd, int64_t vectors) {
     k.resize(kKeyChunk * hd);
     v.resize(kKeyChunk * hd);
@@ -86,13 +85,13 @@ struct Workspace {
     m.resize(vectors);
     l.resize(vectors);
     s.resize(kKeyChunk);
-    slots.resize(kKeyChunk);
+    offsets.resize(kKeyChunk);
   }
 };
 
 EMBER_MULTIVERSION
 void attend_tile(const AttentionParams& p, const Tile& t, Workspace& w) {
-  const int64_t hd = p.head_dim, group = p.n_heads / p.n_kv_heads, kv_dim = p.n_kv_heads * hd;
+  const int64_t hd = p.head_dim, group = p.n_heads / p.n_kv_heads;
   const AttentionSeq& seq = *t.seq;
   const int64_t first_pos = seq.context_len - seq.q_len;  // position of query row 0
   const int64_t vectors = t.rows * group;                 // (row, head) pairs, row-major
@@ -112,10 +111,11 @@ void attend_tile(const AttentionParams& p, const Tile& t, Workspace& w) {
     const int64_t count = std::min(kKeyChunk, last_key + 1 - c0);
     for (int64_t j = 0; j < count; ++j) {
       const int64_t pos = c0 + j;
-      w.slots[j] = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
+      const int64_t slot = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
+      w.offsets[j] = kv_cache_offset(slot, t.kvh, p.n_kv_heads, hd, p.block_size);
     }
-    load_rows(p.k_cache, p.kv_dtype, w.slots.data(), count, t.kvh * hd, hd, kv_dim, w.k.data());
-    load_rows(p.v_cache, p.kv_dtype, w.slots.data(), count, t.kvh * hd, hd, kv_dim, w.v.data());
+    load_rows(p.k_cache, p.kv_dtype, w.offsets.data(), count, hd, w.k.data());
+    load_rows(p.v_cache, p.kv_dtype, w.offsets.data(), count, hd, w.v.data());
     for (int64_t i = 0; i < vectors; ++i) {
       const int64_t pos = first_pos + t.row0 + i / group;
       const int64_t visible = std::min(count, pos + 1 - c0);  // causal mask
@@ -161,12 +161,15 @@ void attend_tile(const AttentionParams& p, const Tile& t, Workspace& w) {
 
 }  // namespace
 
-void kv_write(const float* k, const float* v, int64_t row_stride, int64_t n_tokens, int64_t kv_dim,
-              const int64_t* slots, DType kv_dtype, void* k_cache, void* v_cache) {
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    store_row(k_cache, kv_dtype, slots[t], k + t * row_stride, kv_dim);
-    store_row(v_cache, kv_dtype, slots[t], v + t * row_stride, kv_dim);
-  }
+void kv_write(const float* k, const float* v, int64_t row_stride, int64_t n_tokens, int64_t n_kv_heads,
+              int64_t head_dim, int64_t block_size, const int64_t* slots, DType kv_dtype, void* k_cache,
+              void* v_cache) {
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t h = 0; h < n_kv_heads; ++h) {
+      const int64_t base = kv_cache_offset(slots[t], h, n_kv_heads, head_dim, block_size);
+      store_values(k_cache, kv_dtype, base, k + t * row_stride + h * head_dim, head_dim);
+      store_values(v_cache, kv_dtype, base, v + t * row_stride + h * head_dim, head_dim);
+    }
 }
 
 void attention(const AttentionParams& p, ThreadPool& pool) {

@@ -109,8 +109,10 @@ void attend_chunk(const ChunkArgs& c) {
     for (int pr = 0; pr < 4; ++pr) {  // keys 8b + 2pr, 8b + 2pr + 1
       const void* k0 = c.k[8 * b + 2 * pr];
       const void* k1 = c.k[8 * b + 2 * pr + 1];
-      for (int64_t j = 8 * b + 2 * pr; j < std::min<int64_t>(8 * b + 2 * pr + 2, c.next_count); ++j)
+      for (int64_t j = 8 * b + 2 * pr; j < std::min<int64_t>(8 * b + 2 * pr + 2, c.next_count); ++j) {
         prefetch_row(c.next_k[j], c.row_bytes);
+        prefetch_row(c.next_v[j], c.row_bytes);
+      }
       __m256 a0[H], a1[H];
       for (int h = 0; h < H; ++h) a0[h] = a1[h] = _mm256_setzero_ps();
       for (int64_t d = 0; d < hd; d += 8) {
@@ -164,7 +166,6 @@ void attend_chunk(const ChunkArgs& c) {
     }
     if (two) {
       for (int64_t j = 0; j < visible; ++j) {
-        if (d == 0 && j < c.next_count) prefetch_row(c.next_v[j], c.row_bytes);
         const __m256 x0 = load8<DT>(c.v[j], d), x1 = load8<DT>(c.v[j], d + 8);
         for (int h = 0; h < H; ++h) {
           const __m256 pj = _mm256_broadcast_ss(c.s + h * kKeyChunk + j);
@@ -220,7 +221,7 @@ AttentionTiles::AttentionTiles(const AttentionParams& p, int64_t max_rows) : p_(
 
 void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, int64_t kvh) {
   const AttentionParams& p = p_;
-  const int64_t hd = p.head_dim, group = p.n_heads / p.n_kv_heads, kv_dim = p.n_kv_heads * hd;
+  const int64_t hd = p.head_dim, group = p.n_heads / p.n_kv_heads;
   const int64_t first_pos = seq.context_len - seq.q_len;  // position of query row 0
   const int64_t vectors = rows * group;                   // (row, head) pairs, row-major
   for (int64_t r = 0; r < rows; ++r)  // queries pre-scaled, so scores need no extra multiply
@@ -246,7 +247,7 @@ void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, in
     for (int64_t j = 0; j < count; ++j) {
       const int64_t pos = c0 + j;
       const int64_t slot = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
-      const size_t off = static_cast<size_t>(slot * kv_dim + kvh * hd) * elem;
+      const size_t off = static_cast<size_t>(kv_cache_offset(slot, kvh, p.n_kv_heads, hd, p.block_size)) * elem;
       rk[j] = kbase + off;
       rv[j] = vbase + off;
     }
