@@ -60,7 +60,10 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
         }
       }
       #pragma GCC unroll 16
-      for (int t = 0; t < T; ++t) iacc[t] = _mm256_add_epi32(iacc[t], _mm256_madd_epi16(sum[t], sc));
+      for (int t = 0; t < T; ++t) {
+        iacc[t] = _mm256_add_epi32(iacc[t], _mm256_madd_epi16(sum[t], sc));
+        keep(iacc[t]);
+      }
     }
     const __m256 d = load_f16x8(p), dmin = load_f16x8(p + 16);
     #pragma GCC unroll 16
