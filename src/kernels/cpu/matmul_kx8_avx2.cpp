@@ -129,8 +129,10 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
       }
       // codes are value + 32: subtract 32 (s_2p bsum_2p + s_2p+1 bsum_2p+1)
       #pragma GCC unroll 16
-      for (int t = 0; t < T; ++t)
+      for (int t = 0; t < T; ++t) {
         iacc[t] = _mm256_sub_epi32(iacc[t], _mm256_madd_epi16(scp32, bcast32(x[t * xs + b].bsums + 2 * pp)));
+        keep(iacc[t]);
+      }
     }
     const __m256 d = load_f16x8(p);
     #pragma GCC unroll 16
