@@ -139,6 +139,7 @@ void AsyncEngine::loop() {
     }
     for (RequestId id : aborts) {
       core_->abort(id);
+      publish_stats();
       if (auto it = streams_.find(id); it != streams_.end()) {
         OutputDelta d;
         d.finished = true;
@@ -149,6 +150,7 @@ void AsyncEngine::loop() {
     }
     for (auto [id, index] : stops) {
       if (!core_->finish_stopped(id, index).ok()) continue;
+      publish_stats();
       if (auto it = streams_.find(id); it != streams_.end()) {
         OutputDelta d;
         d.index = index;
@@ -159,15 +161,23 @@ void AsyncEngine::loop() {
       }
     }
     if (core_->has_unfinished()) run_step();
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_ = core_->stats();
+    publish_stats();
   }
+}
+
+// Before any output of the change reaches a client: whoever reads the stats
+// after seeing a request finish sees them with that request counted.
+void AsyncEngine::publish_stats() {
+  const EngineStats s = core_->stats();
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_ = s;
 }
 
 void AsyncEngine::run_step() {
   {
     const Clock::time_point step_start = Clock::now();
     auto outputs = core_->step();
+    publish_stats();
     for (RequestId id : core_->take_first_scheduled()) {
       if (auto it = streams_.find(id); it != streams_.end()) {
         std::lock_guard<std::mutex> lock(it->second->mutex_);

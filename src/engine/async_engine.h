@@ -94,6 +94,7 @@ class AsyncEngine {
   };
   void loop();
   void run_step();  // one engine step, outputs pushed to their streams
+  void publish_stats();  // stats_ = the core's, under the lock
 
   std::unique_ptr<EngineCore> core_;
   mutable std::mutex mutex_;
