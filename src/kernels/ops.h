@@ -95,6 +95,13 @@ struct AttentionParams {
   int64_t n_seqs = 0;
 };
 
+// Where position pos of a sequence starts for KV head kv_head in a layer's
+// cache, through the sequence's block table.
+inline int64_t kv_cache_offset(const AttentionParams& p, const AttentionSeq& seq, int64_t pos, int64_t kv_head) {
+  const int64_t slot = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
+  return kv_cache_offset(slot, kv_head, p.n_kv_heads, p.head_dim, p.block_size);
+}
+
 // Causal attention: query row i of a sequence sits at position
 // context_len - q_len + i and attends to cache positions [0, that position].
 // Query heads h use KV head h / (n_heads / n_kv_heads).

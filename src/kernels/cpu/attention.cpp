@@ -109,11 +109,7 @@ void attend_tile(const AttentionParams& p, const Tile& t, Workspace& w) {
   const int64_t last_key = first_pos + t.row0 + t.rows - 1;  // the tile's last row sees keys [0, last_key]
   for (int64_t c0 = 0; c0 <= last_key; c0 += kKeyChunk) {
     const int64_t count = std::min(kKeyChunk, last_key + 1 - c0);
-    for (int64_t j = 0; j < count; ++j) {
-      const int64_t pos = c0 + j;
-      const int64_t slot = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
-      w.offsets[j] = kv_cache_offset(slot, t.kvh, p.n_kv_heads, hd, p.block_size);
-    }
+    for (int64_t j = 0; j < count; ++j) w.offsets[j] = kv_cache_offset(p, seq, c0 + j, t.kvh);
     load_rows(p.k_cache, p.kv_dtype, w.offsets.data(), count, hd, w.k.data());
     load_rows(p.v_cache, p.kv_dtype, w.offsets.data(), count, hd, w.v.data());
     for (int64_t i = 0; i < vectors; ++i) {

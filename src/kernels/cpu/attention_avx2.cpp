@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace ember::kernels::avx2 {
 namespace {
@@ -93,7 +92,6 @@ struct ChunkArgs {
   const void* const* next_k;
   const void* const* next_v;
   int64_t next_count;
-  int64_t row_bytes;
 };
 
 inline void prefetch_row(const void* row, int64_t bytes) {
@@ -103,6 +101,7 @@ inline void prefetch_row(const void* row, int64_t bytes) {
 template <DType DT, int H>
 void attend_chunk(const ChunkArgs& c) {
   const int64_t hd = c.hd, visible = c.visible, blocks = (visible + 7) / 8;
+  const int64_t row_bytes = hd * (DT == DType::kF32 ? 4 : 2);
   __m256 vmax[H];
   for (int h = 0; h < H; ++h) vmax[h] = _mm256_set1_ps(-INFINITY);
   for (int64_t b = 0; b < blocks; ++b) {
@@ -110,8 +109,8 @@ void attend_chunk(const ChunkArgs& c) {
       const void* k0 = c.k[8 * b + 2 * pr];
       const void* k1 = c.k[8 * b + 2 * pr + 1];
       for (int64_t j = 8 * b + 2 * pr; j < std::min<int64_t>(8 * b + 2 * pr + 2, c.next_count); ++j) {
-        prefetch_row(c.next_k[j], c.row_bytes);
-        prefetch_row(c.next_v[j], c.row_bytes);
+        prefetch_row(c.next_k[j], row_bytes);
+        prefetch_row(c.next_v[j], row_bytes);
       }
       __m256 a0[H], a1[H];
       for (int h = 0; h < H; ++h) a0[h] = a1[h] = _mm256_setzero_ps();
@@ -245,9 +244,7 @@ void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, in
     const void** rk = rows_k_.data() + half * kKeyChunk;
     const void** rv = rows_v_.data() + half * kKeyChunk;
     for (int64_t j = 0; j < count; ++j) {
-      const int64_t pos = c0 + j;
-      const int64_t slot = static_cast<int64_t>(seq.block_table[pos / p.block_size]) * p.block_size + pos % p.block_size;
-      const size_t off = static_cast<size_t>(kv_cache_offset(slot, kvh, p.n_kv_heads, hd, p.block_size)) * elem;
+      const size_t off = static_cast<size_t>(kv_cache_offset(p, seq, c0 + j, kvh)) * elem;
       rk[j] = kbase + off;
       rv[j] = vbase + off;
     }
@@ -269,7 +266,7 @@ void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, in
         const ChunkArgs c{q_.data() + i * hd, acc_.data() + i * hd, m_.data() + i, l_.data() + i, s_.data(),
                           pairs, rows_k_.data() + half * kKeyChunk, rows_v_.data() + half * kKeyChunk, visible, hd,
                           rows_k_.data() + (half ^ 1) * kKeyChunk, rows_v_.data() + (half ^ 1) * kKeyChunk,
-                          prefetch ? next_count : 0, hd * static_cast<int64_t>(elem)};
+                          prefetch ? next_count : 0};
         attend_chunk_any(p.kv_dtype, c, heads);
         prefetch = false;
       }

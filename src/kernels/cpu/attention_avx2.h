@@ -16,10 +16,9 @@ bool attention_supported(const AttentionParams& p);
 // One thread's attention work: tiles of query rows of one sequence for one
 // KV head, with the scratch they need. Each K and V vector is read from the
 // cache into a register once per query row and used by every query head of
-// the KV head's group. Every (row, head)
-// vector is computed alone, in an order that depends only on its position
-// and the keys' positions: the same numbers whichever batch, prefill chunk
-// or tile it is in.
+// the KV head's group. Every (row, head) vector is computed alone, in an
+// order that depends only on its position and the keys' positions: the same
+// numbers whichever batch, prefill chunk or tile it is in.
 class AttentionTiles {
  public:
   AttentionTiles(const AttentionParams& p, int64_t max_rows);
