@@ -160,8 +160,8 @@ void AsyncEngine::loop() {
         if (it->second->all_finished()) streams_.erase(it);
       }
     }
-    if (core_->has_unfinished()) run_step();
-    publish_stats();
+    if (core_->has_unfinished()) run_step();  // publishes its own
+    else publish_stats();
   }
 }
 
@@ -187,8 +187,9 @@ void AsyncEngine::run_step() {
     if (!outputs.ok()) {
       // A failed step fails every running request; the engine stays usable.
       LOG_ERROR("engine step failed: %s", outputs.status().to_string().c_str());
+      for (auto& [id, stream] : streams_) core_->abort(id);
+      publish_stats();
       for (auto& [id, stream] : streams_) {
-        core_->abort(id);
         OutputDelta d;
         d.error = outputs.status();
         d.finished = true;
