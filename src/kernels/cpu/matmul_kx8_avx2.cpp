@@ -20,7 +20,7 @@ inline __m256i load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_ca
 }  // namespace
 
 template <int T>
-void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]) {
+void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]) {
   __m256 facc[T];
   #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
@@ -30,6 +30,7 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
                                        4, -1, 4, -1, 5, -1, 5, -1, 6, -1, 6, -1, 7, -1, 7, -1);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ4_Kx8Bytes;
+    prefetch_next<kQ4_Kx8Bytes>(next, b);
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ4_Kx8Bytes), _MM_HINT_T0);
     __m256i iacc[T];
     #pragma GCC unroll 16
@@ -85,7 +86,7 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
 }
 
 template <int T>
-void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]) {
+void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]) {
   __m256 facc[T];
   #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
@@ -98,6 +99,7 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
                                           2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ6_Kx8Bytes;
+    prefetch_next<kQ6_Kx8Bytes>(next, b);
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
     __m256i iacc[T];
@@ -144,8 +146,8 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
 }
 
 #define EMBER_INSTANTIATE(T)                                                                      \
-  template void tile_q4_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, float[][16]); \
-  template void tile_q6_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, float[][16]);
+  template void tile_q4_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]); \
+  template void tile_q6_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]);
 EMBER_INSTANTIATE(1)
 EMBER_INSTANTIATE(2)
 EMBER_INSTANTIATE(3)

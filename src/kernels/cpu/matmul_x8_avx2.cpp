@@ -255,7 +255,8 @@ size_t group_bytes(DType dt, int64_t cols) {
 
 // --- driver ------------------------------------------------------------------
 
-// Runs tile(first group, groups (1 or G), token, tokens, K-block, out) over
+// Runs tile(first group, groups (1 or G), token, tokens, K-block, token tile,
+// token tiles, whether the thread has a next group, out) over
 // groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks); in each
 // thread's share of the groups, token chunks of `chunk` outermost, then
 // K-blocks, so a chunk's activations for one K-block stay in L2 while the
@@ -277,7 +278,7 @@ void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t 
           const int64_t tiles = (c1 - c0 + TT - 1) / TT;
           for (int64_t ti = 0, t = c0; ti < tiles; ++ti) {
             const int toks = static_cast<int>((c1 - c0) * (ti + 1) / tiles - (c1 - c0) * ti / tiles);
-            tile(g, gs, t, toks, kb, out);
+            tile(g, gs, t, toks, kb, ti, tiles, u + 1 < u1, out);
             for (int i = 0; i < toks; ++i)
               for (int k = 0; k < gs; ++k) {
                 float* dst = y + (t + i) * M + 8 * (g + k);
@@ -384,7 +385,7 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const int64_t kc = fits ? K : std::min<int64_t>(K, kBF16KBlock), kblocks = (K + kc - 1) / kc;
     const int64_t chunk = token_chunk(static_cast<size_t>(kc) * 4, kMaxTokens);
     for_each_tile<2, kMaxTokens>(groups, n, M, chunk, kblocks, bias, y, pool,
-                                 [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, float out[][16]) {
+                                 [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, int64_t, int64_t, bool, float out[][16]) {
       const int64_t k0 = kb * kc, kn = std::min(kc, K - k0);
       const uint8_t* wg = base + g * gb + k0 * 16;
       const float* xt = x + t * K + k0;
@@ -397,7 +398,7 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const int64_t nb = K / 32;
     const ActQ8* const act = quantized_activations<ActQ8>(x, n, K, nb, pool, quantize_act_q8);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8), kTokens);
-    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, int64_t, float out[][16]) {
+    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, int64_t, int64_t, int64_t, bool, float out[][16]) {
       dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, out); });
     });
   } else {
@@ -405,10 +406,17 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const ActQ8K* const act = quantized_activations<ActQ8K>(x, n, K, nb, pool, quantize_act_q8k);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8K), kTokens);
     const bool q4 = w.dtype == DType::kQ4_K;
-    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, int64_t, float out[][16]) {
+    const int lines = static_cast<int>(((q4 ? kQ4_Kx8Bytes : kQ6_Kx8Bytes) + 63) / 64);
+    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool,
+                              [&](int64_t g, int, int64_t t, int toks, int64_t, int64_t ti, int64_t tiles, bool more,
+                                  float out[][16]) {
+      // the first token tile streams this group; the others share out the next one's lines
+      NextGroup next;
+      if (more && ti > 0) next = {base + (g + 1) * gb, static_cast<int>(lines * (ti - 1) / (tiles - 1)),
+                                  static_cast<int>(lines * ti / (tiles - 1))};
       dispatch_tokens<kTokens>(toks, [&]<int T>() {
-        if (q4) tile_q4_kx8<T>(base + g * gb, act + t * nb, nb, nb, out);
-        else tile_q6_kx8<T>(base + g * gb, act + t * nb, nb, nb, out);
+        if (q4) tile_q4_kx8<T>(base + g * gb, act + t * nb, nb, nb, next, out);
+        else tile_q6_kx8<T>(base + g * gb, act + t * nb, nb, nb, next, out);
       });
     });
   }

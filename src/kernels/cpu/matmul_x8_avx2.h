@@ -47,12 +47,21 @@ struct ActQ8K {
   int8_t qs[256];
 };
 
+// Lines [line0, line1) of each block of the next group, which a tile
+// prefetches into L2 as it goes. A group's later token tiles find its weights
+// in cache and leave the memory idle, and the hardware prefetcher does not
+// run ahead through them, so they fetch the next group's weights instead.
+struct NextGroup {
+  const uint8_t* base = nullptr;
+  int line0 = 0, line1 = 0;
+};
+
 // Tiles: 8 rows (one group) x T tokens, over nb blocks; token t's blocks
 // start at x + t * xs. out[t][r] receives the dot products.
 template <int T>
-void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]);
+void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]);
 template <int T>
-void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, float out[][16]);
+void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]);
 
 inline __m256i bcast32(const void* p) {
   int32_t v;
@@ -64,5 +73,13 @@ inline __m256i bcast32(const void* p) {
 // reassociation) from computing every product of a tile before adding any,
 // which spills most of them.
 inline void keep(__m256i& v) { __asm__("" : "+x"(v)); }
+
+// next's lines of its block b (Bytes bytes per block) into L2.
+template <size_t Bytes>
+inline void prefetch_next(const NextGroup& next, int64_t b) {
+  if (next.line0 == next.line1) return;
+  const uint8_t* p = next.base + b * Bytes;
+  for (int l = next.line0; l < next.line1; ++l) _mm_prefetch(reinterpret_cast<const char*>(p + 64 * l), _MM_HINT_T1);
+}
 
 }  // namespace ember::kernels::avx2
