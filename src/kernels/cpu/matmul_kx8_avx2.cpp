@@ -30,7 +30,7 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
                                        4, -1, 4, -1, 5, -1, 5, -1, 6, -1, 6, -1, 7, -1, 7, -1);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ4_Kx8Bytes;
-    prefetch_next<kQ4_Kx8Bytes>(next, b);
+    if constexpr (T > 1) prefetch_next<kQ4_Kx8Bytes>(next, b);
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ4_Kx8Bytes), _MM_HINT_T0);
     __m256i iacc[T];
     #pragma GCC unroll 16
@@ -99,7 +99,7 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
                                           2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ6_Kx8Bytes;
-    prefetch_next<kQ6_Kx8Bytes>(next, b);
+    if constexpr (T > 1) prefetch_next<kQ6_Kx8Bytes>(next, b);
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
     __m256i iacc[T];

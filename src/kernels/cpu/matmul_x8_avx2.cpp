@@ -96,9 +96,12 @@ void quantize_act_q8k(const float* x, ActQ8K* out, int64_t nb) {
 
 // --- Q8_0 and BF16 tiles ----------------------------------------------------
 
+// Q8_0 blocks are small: the next group's lines are prefetched 4 blocks at a time.
+constexpr size_t kQ8_0x8Prefetch = 4 * kQ8_0x8Bytes;
+
 // Q8_0 has signed codes: |w| * (x with w's sign) keeps maddubs from saturating.
 template <int T>
-void tile_q8_0x8(const uint8_t* group, const ActQ8* x, int64_t xs, int64_t nb, float out[][16]) {
+void tile_q8_0x8(const uint8_t* group, const ActQ8* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]) {
   __m256 facc[T];
   #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
@@ -106,6 +109,8 @@ void tile_q8_0x8(const uint8_t* group, const ActQ8* x, int64_t xs, int64_t nb, f
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ8_0x8Bytes;
     _mm_prefetch(reinterpret_cast<const char*>(p + 4 * kQ8_0x8Bytes), _MM_HINT_T0);
+    if constexpr (T > 1)
+      if (b % 4 == 0) prefetch_next<kQ8_0x8Prefetch>(next, b / 4);
     __m256i iacc[T];
     #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
@@ -255,6 +260,14 @@ size_t group_bytes(DType dt, int64_t cols) {
 
 // --- driver ------------------------------------------------------------------
 
+// What token tile ti of `tiles` prefetches of the thread's next group (at
+// next, `lines` lines per block): nothing for the first, which streams its
+// own group; an equal share of the lines for each of the others.
+NextGroup next_group(const uint8_t* next, int lines, int64_t ti, int64_t tiles, bool more) {
+  if (!more || ti == 0) return {};
+  return {next, static_cast<int>(lines * (ti - 1) / (tiles - 1)), static_cast<int>(lines * ti / (tiles - 1))};
+}
+
 // Runs tile(first group, groups (1 or G), token, tokens, K-block, token tile,
 // token tiles, whether the thread has a next group, out) over
 // groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks); in each
@@ -385,7 +398,8 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const int64_t kc = fits ? K : std::min<int64_t>(K, kBF16KBlock), kblocks = (K + kc - 1) / kc;
     const int64_t chunk = token_chunk(static_cast<size_t>(kc) * 4, kMaxTokens);
     for_each_tile<2, kMaxTokens>(groups, n, M, chunk, kblocks, bias, y, pool,
-                                 [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, int64_t, int64_t, bool, float out[][16]) {
+                                 [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, int64_t, int64_t, bool,
+                                     float out[][16]) {
       const int64_t k0 = kb * kc, kn = std::min(kc, K - k0);
       const uint8_t* wg = base + g * gb + k0 * 16;
       const float* xt = x + t * K + k0;
@@ -398,8 +412,12 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const int64_t nb = K / 32;
     const ActQ8* const act = quantized_activations<ActQ8>(x, n, K, nb, pool, quantize_act_q8);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8), kTokens);
-    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool, [&](int64_t g, int, int64_t t, int toks, int64_t, int64_t, int64_t, bool, float out[][16]) {
-      dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, out); });
+    constexpr int lines = (kQ8_0x8Prefetch + 63) / 64;
+    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool,
+                              [&](int64_t g, int, int64_t t, int toks, int64_t, int64_t ti, int64_t tiles, bool more,
+                                  float out[][16]) {
+      const NextGroup next = next_group(base + (g + 1) * gb, lines, ti, tiles, more);
+      dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, next, out); });
     });
   } else {
     const int64_t nb = K / 256;
@@ -410,10 +428,7 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool,
                               [&](int64_t g, int, int64_t t, int toks, int64_t, int64_t ti, int64_t tiles, bool more,
                                   float out[][16]) {
-      // the first token tile streams this group; the others share out the next one's lines
-      NextGroup next;
-      if (more && ti > 0) next = {base + (g + 1) * gb, static_cast<int>(lines * (ti - 1) / (tiles - 1)),
-                                  static_cast<int>(lines * ti / (tiles - 1))};
+      const NextGroup next = next_group(base + (g + 1) * gb, lines, ti, tiles, more);
       dispatch_tokens<kTokens>(toks, [&]<int T>() {
         if (q4) tile_q4_kx8<T>(base + g * gb, act + t * nb, nb, nb, next, out);
         else tile_q6_kx8<T>(base + g * gb, act + t * nb, nb, nb, next, out);

@@ -57,7 +57,8 @@ struct NextGroup {
 };
 
 // Tiles: 8 rows (one group) x T tokens, over nb blocks; token t's blocks
-// start at x + t * xs. out[t][r] receives the dot products.
+// start at x + t * xs. out[t][r] receives the dot products. A group has
+// one-token tiles only when it has one tile: those never prefetch.
 template <int T>
 void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]);
 template <int T>
