@@ -22,7 +22,7 @@ constexpr int kSpinIterations = 20000;  // a worker's spin before it sleeps betw
 constexpr int kWaitSpins = 2000;        // the caller's spin before it yields while waiting
 }
 
-ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)) {
+ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)), shares_(num_threads_) {
   for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -87,6 +87,48 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
     const int64_t u0 = units * t / threads, u1 = units * (t + 1) / threads;
     const int64_t b = u0 * grain, e = std::min(n, u1 * grain);
     if (b < e) fn(b, e);
+  });
+}
+
+namespace {
+constexpr uint64_t pack(uint32_t front, uint32_t back) { return uint64_t{front} << 32 | back; }
+
+// Takes one piece of share s: the front one (owner) or the back one (thief).
+bool take(std::atomic<uint64_t>& s, bool front, uint32_t& piece) {
+  uint64_t v = s.load(std::memory_order_acquire);
+  for (;;) {
+    const uint32_t f = static_cast<uint32_t>(v >> 32), b = static_cast<uint32_t>(v);
+    if (f >= b) return false;
+    piece = front ? f : b - 1;
+    const uint64_t next = front ? pack(f + 1, b) : pack(f, b - 1);
+    if (s.compare_exchange_weak(v, next, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
+  }
+}
+}  // namespace
+
+void ThreadPool::parallel_for_balanced(int64_t n, int64_t piece,
+                                       const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  piece = std::max<int64_t>(1, piece);
+  if ((n + piece - 1) / piece > UINT32_MAX) piece *= ((n + piece - 1) / piece + UINT32_MAX - 1) / UINT32_MAX;
+  const int64_t pieces = (n + piece - 1) / piece;
+  const int threads = static_cast<int>(std::min<int64_t>(num_threads_, pieces));
+  if (threads <= 1) {
+    for (int64_t b = 0; b < n; b += piece) fn(b, std::min(n, b + piece));
+    return;
+  }
+  for (int t = 0; t < threads; ++t)
+    shares_[t].range.store(pack(static_cast<uint32_t>(pieces * t / threads), static_cast<uint32_t>(pieces * (t + 1) / threads)),
+                           std::memory_order_relaxed);
+  run([&](int t, int) {
+    if (t >= threads) return;
+    auto work = [&](uint32_t p) { fn(p * piece, std::min(n, (p + 1) * piece)); };
+    uint32_t p;
+    while (take(shares_[t].range, true, p)) work(p);
+    for (int i = 1; i < threads; ++i) {
+      auto& other = shares_[(t + i) % threads].range;
+      while (take(other, false, p)) work(p);
+    }
   });
 }
 

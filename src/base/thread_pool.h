@@ -30,10 +30,24 @@ class ThreadPool {
   // multiple of `grain` (except the last): fn(begin, end).
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+  // The same shares, each worked through front to back in pieces of `piece`
+  // indices; a thread done with its own takes pieces from the back of the
+  // others', so one that runs slow (its core busy elsewhere, a late wake-up)
+  // does not hold up the rest. fn(begin, end) is called once per piece
+  // (pieces grow, in multiples of `piece`, past 2^32 of them).
+  void parallel_for_balanced(int64_t n, int64_t piece, const std::function<void(int64_t, int64_t)>& fn);
+
  private:
   void worker_loop(int index);
 
+  // A thread's share for parallel_for_balanced, in pieces: [front, back)
+  // packed in one word, so that the owner and a thief never take the same one.
+  struct alignas(64) Share {
+    std::atomic<uint64_t> range{0};
+  };
+
   int num_threads_;
+  std::vector<Share> shares_;
   std::vector<std::thread> workers_;
   const Job* job_ = nullptr;
   std::atomic<uint64_t> generation_{0};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 #include <vector>
 
 namespace ember {
@@ -22,6 +23,41 @@ TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
       }
     }
   }
+}
+
+TEST(ThreadPool, BalancedParallelForCoversEveryIndexOnce) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 7, 64, 1000}) {
+      for (int64_t piece : {1, 4, 32}) {
+        std::vector<std::atomic<int>> hits(n);
+        pool.parallel_for_balanced(n, piece, [&](int64_t b, int64_t e) {
+          EXPECT_LT(b, e);
+          EXPECT_EQ(b % piece, 0);
+          EXPECT_LE(e - b, piece);
+          for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+        });
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << threads << " " << n << " " << i;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, BalancedParallelForMovesWorkOffASlowThread) {
+  // thread 0 (the caller) stalls on its first piece: the other takes its remaining pieces
+  ThreadPool pool(2);
+  std::atomic<int> by_worker{0};
+  const auto caller = std::this_thread::get_id();
+  std::atomic<bool> release{false};
+  pool.parallel_for_balanced(64, 1, [&](int64_t b, int64_t) {
+    if (std::this_thread::get_id() == caller) {
+      if (b == 0)
+        while (!release.load()) std::this_thread::yield();
+    } else if (by_worker.fetch_add(1) + 1 == 63) {
+      release.store(true);
+    }
+  });
+  EXPECT_EQ(by_worker.load(), 63);
 }
 
 TEST(ThreadPool, RunCallsEveryThreadAndManyJobsInARow) {

@@ -269,17 +269,21 @@ NextGroup next_group(const uint8_t* next, int lines, int64_t ti, int64_t tiles, 
 }
 
 // Runs tile(first group, groups (1 or G), token, tokens, K-block, token tile,
-// token tiles, whether the thread has a next group, out) over
-// groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks); in each
-// thread's share of the groups, token chunks of `chunk` outermost, then
+// token tiles, whether a next group follows, out) over
+// groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks). With one token
+// chunk (decode), the units of G groups go out in pieces of about 1/64 of a
+// thread's share, balanced between the threads. With several (prefill), each
+// thread takes its share whole, token chunks of `chunk` outermost, then
 // K-blocks, so a chunk's activations for one K-block stay in L2 while the
-// weights stream. Stores out (+ bias) into y for the first K-block, adds it
+// weights stream (smaller pieces would read every chunk's activations again
+// from L3 for each). Stores out (+ bias) into y for the first K-block, adds it
 // for the others.
 template <int G, int TT, class Tile>
 void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t kblocks, const float* bias, float* y,
                    ThreadPool& pool, Tile&& tile) {
   const int64_t units = (groups + G - 1) / G;
-  pool.parallel_for(units, 1, [&](int64_t u0, int64_t u1) {
+  const int64_t piece = n <= chunk ? std::max<int64_t>(1, units / (64 * pool.size())) : (units + pool.size() - 1) / pool.size();
+  pool.parallel_for_balanced(units, piece, [&](int64_t u0, int64_t u1) {
     alignas(32) float out[kMaxTokens][16];
     for (int64_t c0 = 0; c0 < n; c0 += chunk) {
       const int64_t c1 = std::min(n, c0 + chunk);
@@ -291,7 +295,7 @@ void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t 
           const int64_t tiles = (c1 - c0 + TT - 1) / TT;
           for (int64_t ti = 0, t = c0; ti < tiles; ++ti) {
             const int toks = static_cast<int>((c1 - c0) * (ti + 1) / tiles - (c1 - c0) * ti / tiles);
-            tile(g, gs, t, toks, kb, ti, tiles, u + 1 < u1, out);
+            tile(g, gs, t, toks, kb, ti, tiles, u + 1 < units, out);
             for (int i = 0; i < toks; ++i)
               for (int k = 0; k < gs; ++k) {
                 float* dst = y + (t + i) * M + 8 * (g + k);
