@@ -9,14 +9,18 @@
 namespace ember {
 namespace {
 
-TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
+// Runs split(pool, n, grain, fn) over pools of 1, 2, 3 and 5 threads and
+// several sizes; check(b, e, grain) sees each range; every index must be
+// covered exactly once.
+template <class Split, class Check>
+void expect_every_index_once(Split split, Check check) {
   for (int threads : {1, 2, 3, 5}) {
     ThreadPool pool(threads);
     for (int64_t n : {0, 1, 7, 64, 1000}) {
       for (int64_t grain : {1, 4, 32}) {
         std::vector<std::atomic<int>> hits(n);
-        pool.parallel_for(n, grain, [&](int64_t b, int64_t e) {
-          EXPECT_LE(b, e);
+        split(pool, n, grain, [&](int64_t b, int64_t e) {
+          check(b, e, grain);
           for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
         });
         for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << threads << " " << n << " " << i;
@@ -25,22 +29,19 @@ TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
   }
 }
 
+TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
+  expect_every_index_once([](ThreadPool& pool, int64_t n, int64_t grain, auto fn) { pool.parallel_for(n, grain, fn); },
+                          [](int64_t b, int64_t e, int64_t) { EXPECT_LE(b, e); });
+}
+
 TEST(ThreadPool, BalancedParallelForCoversEveryIndexOnce) {
-  for (int threads : {1, 2, 3, 5}) {
-    ThreadPool pool(threads);
-    for (int64_t n : {0, 1, 7, 64, 1000}) {
-      for (int64_t piece : {1, 4, 32}) {
-        std::vector<std::atomic<int>> hits(n);
-        pool.parallel_for_balanced(n, piece, [&](int64_t b, int64_t e) {
-          EXPECT_LT(b, e);
-          EXPECT_EQ(b % piece, 0);
-          EXPECT_LE(e - b, piece);
-          for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
-        });
-        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << threads << " " << n << " " << i;
-      }
-    }
-  }
+  expect_every_index_once(
+      [](ThreadPool& pool, int64_t n, int64_t piece, auto fn) { pool.parallel_for_balanced(n, piece, fn); },
+      [](int64_t b, int64_t e, int64_t piece) {
+        EXPECT_LT(b, e);
+        EXPECT_EQ(b % piece, 0);
+        EXPECT_LE(e - b, piece);
+      });
 }
 
 TEST(ThreadPool, BalancedParallelForMovesWorkOffASlowThread) {
