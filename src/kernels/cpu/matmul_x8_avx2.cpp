@@ -260,16 +260,17 @@ size_t group_bytes(DType dt, int64_t cols) {
 
 // --- driver ------------------------------------------------------------------
 
-// What token tile ti of `tiles` prefetches of the thread's next group (at
-// next, `lines` lines per block): nothing for the first, which streams its
-// own group; an equal share of the lines for each of the others.
+// What token tile ti of `tiles` prefetches of the next group (at next,
+// `lines` lines per block): nothing for the first, which streams its own
+// group; an equal share of the lines for each of the others.
 NextGroup next_group(const uint8_t* next, int lines, int64_t ti, int64_t tiles, bool more) {
-  if (!more || ti == 0) return {};
+  if (!more || ti == 0 || lines == 0) return {};
   return {next, static_cast<int>(lines * (ti - 1) / (tiles - 1)), static_cast<int>(lines * ti / (tiles - 1))};
 }
 
-// Runs tile(first group, groups (1 or G), token, tokens, K-block, token tile,
-// token tiles, whether a next group follows, out) over
+// Runs tile(first group, groups (1 or G), token, tokens, K-block, the next
+// group's lines to prefetch (next_group; `lines` per block of the weights at
+// base, gb bytes per group; 0: none), out) over
 // groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks). With one token
 // chunk (decode), the units of G groups go out in pieces of about 1/64 of a
 // thread's share, balanced between the threads. With several (prefill), each
@@ -279,8 +280,8 @@ NextGroup next_group(const uint8_t* next, int lines, int64_t ti, int64_t tiles, 
 // from L3 for each). Stores out (+ bias) into y for the first K-block, adds it
 // for the others.
 template <int G, int TT, class Tile>
-void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t kblocks, const float* bias, float* y,
-                   ThreadPool& pool, Tile&& tile) {
+void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t kblocks, const uint8_t* base,
+                   size_t gb, int lines, const float* bias, float* y, ThreadPool& pool, Tile&& tile) {
   const int64_t units = (groups + G - 1) / G;
   const int64_t piece = n <= chunk ? std::max<int64_t>(1, units / (64 * pool.size())) : (units + pool.size() - 1) / pool.size();
   pool.parallel_for_balanced(units, piece, [&](int64_t u0, int64_t u1) {
@@ -295,7 +296,8 @@ void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t 
           const int64_t tiles = (c1 - c0 + TT - 1) / TT;
           for (int64_t ti = 0, t = c0; ti < tiles; ++ti) {
             const int toks = static_cast<int>((c1 - c0) * (ti + 1) / tiles - (c1 - c0) * ti / tiles);
-            tile(g, gs, t, toks, kb, ti, tiles, u + 1 < units, out);
+            const bool more = u + 1 < units;
+            tile(g, gs, t, toks, kb, next_group(more ? base + (g + 1) * gb : nullptr, lines, ti, tiles, more), out);
             for (int i = 0; i < toks; ++i)
               for (int k = 0; k < gs; ++k) {
                 float* dst = y + (t + i) * M + 8 * (g + k);
@@ -401,9 +403,8 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const bool fits = static_cast<size_t>(n * K) * 4 <= kActCacheBytes;
     const int64_t kc = fits ? K : std::min<int64_t>(K, kBF16KBlock), kblocks = (K + kc - 1) / kc;
     const int64_t chunk = token_chunk(static_cast<size_t>(kc) * 4, kMaxTokens);
-    for_each_tile<2, kMaxTokens>(groups, n, M, chunk, kblocks, bias, y, pool,
-                                 [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, int64_t, int64_t, bool,
-                                     float out[][16]) {
+    for_each_tile<2, kMaxTokens>(groups, n, M, chunk, kblocks, base, gb, 0, bias, y, pool,
+                                 [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, NextGroup, float out[][16]) {
       const int64_t k0 = kb * kc, kn = std::min(kc, K - k0);
       const uint8_t* wg = base + g * gb + k0 * 16;
       const float* xt = x + t * K + k0;
@@ -417,10 +418,8 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const ActQ8* const act = quantized_activations<ActQ8>(x, n, K, nb, pool, quantize_act_q8);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8), kTokens);
     constexpr int lines = (kQ8_0x8Prefetch + 63) / 64;
-    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool,
-                              [&](int64_t g, int, int64_t t, int toks, int64_t, int64_t ti, int64_t tiles, bool more,
-                                  float out[][16]) {
-      const NextGroup next = next_group(base + (g + 1) * gb, lines, ti, tiles, more);
+    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, base, gb, lines, bias, y, pool,
+                              [&](int64_t g, int, int64_t t, int toks, int64_t, NextGroup next, float out[][16]) {
       dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, next, out); });
     });
   } else {
@@ -429,10 +428,8 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8K), kTokens);
     const bool q4 = w.dtype == DType::kQ4_K;
     const int lines = static_cast<int>(((q4 ? kQ4_Kx8Bytes : kQ6_Kx8Bytes) + 63) / 64);
-    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, bias, y, pool,
-                              [&](int64_t g, int, int64_t t, int toks, int64_t, int64_t ti, int64_t tiles, bool more,
-                                  float out[][16]) {
-      const NextGroup next = next_group(base + (g + 1) * gb, lines, ti, tiles, more);
+    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, base, gb, lines, bias, y, pool,
+                              [&](int64_t g, int, int64_t t, int toks, int64_t, NextGroup next, float out[][16]) {
       dispatch_tokens<kTokens>(toks, [&]<int T>() {
         if (q4) tile_q4_kx8<T>(base + g * gb, act + t * nb, nb, nb, next, out);
         else tile_q6_kx8<T>(base + g * gb, act + t * nb, nb, nb, next, out);
