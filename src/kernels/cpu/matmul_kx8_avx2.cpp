@@ -85,13 +85,30 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(out[t], facc[t]);
 }
 
-template <int T>
-void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]) {
+namespace {
+// The 4 code vectors of Q6_K unit u (96 bytes at q): bits 0-5 of X, Y, Z and
+// the fourth value's code gathered from their bits 6-7.
+struct Q6Codes {
+  __m256i w0, w1, w2, w3;
+};
+inline Q6Codes unpack_unit(const uint8_t* q) {
+  const __m256i m63 = _mm256_set1_epi8(0x3f), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0c),
+                m30 = _mm256_set1_epi8(0x30);
+  const __m256i X = load(q), Y = load(q + 32), Z = load(q + 64);
+  return {_mm256_and_si256(X, m63), _mm256_and_si256(Y, m63), _mm256_and_si256(Z, m63),
+          _mm256_or_si256(
+              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(X, 6), m03), _mm256_and_si256(_mm256_srli_epi16(Y, 4), m0c)),
+              _mm256_and_si256(_mm256_srli_epi16(Z, 2), m30))};
+}
+
+// Codes: the group's codes already unpacked (unpack_q6_kx8) rather than
+// unpacked from the packed group here.
+template <int T, bool Codes>
+void q6_k_tile(const uint8_t* group, const uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next,
+               float out[][16]) {
   __m256 facc[T];
   #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
-  const __m256i m63 = _mm256_set1_epi8(0x3f), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0c),
-                m30 = _mm256_set1_epi8(0x30);
   // int16 pairs [s_2p, s_2p+1] per row -> [s_2p, s_2p] and [s_2p+1, s_2p+1]
   const __m256i dup_lo = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13,
                                           0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
@@ -100,8 +117,10 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ6_Kx8Bytes;
     if constexpr (T > 1) prefetch_next<kQ6_Kx8Bytes>(next, b);
-    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
+    if constexpr (!Codes) {
+      _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
+    }
     __m256i iacc[T];
     #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) iacc[t] = _mm256_setzero_si256();
@@ -112,19 +131,21 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
       #pragma GCC unroll 16
       for (int uu = 0; uu < 2; ++uu) {
         const __m256i sc = _mm256_shuffle_epi8(scp, uu ? dup_hi : dup_lo);
-        const uint8_t* q = p + 144 + 96 * (2 * pp + uu);
-        const __m256i X = load(q), Y = load(q + 32), Z = load(q + 64);
-        const __m256i w0 = _mm256_and_si256(X, m63), w1 = _mm256_and_si256(Y, m63), w2 = _mm256_and_si256(Z, m63);
-        const __m256i w3 = _mm256_or_si256(
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(X, 6), m03), _mm256_and_si256(_mm256_srli_epi16(Y, 4), m0c)),
-            _mm256_and_si256(_mm256_srli_epi16(Z, 2), m30));
+        const int u = 2 * pp + uu;
+        Q6Codes w;
+        if constexpr (Codes) {
+          const uint8_t* c = codes + b * kQ6_KCodesBytes + 128 * u;
+          w = {load(c), load(c + 32), load(c + 64), load(c + 96)};
+        } else {
+          w = unpack_unit(p + 144 + 96 * u);
+        }
         #pragma GCC unroll 16
         for (int t = 0; t < T; ++t) {
-          const int8_t* xq = x[t * xs + b].qs + 32 * pp + 16 * uu;
-          const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast32(xq)),
-                                               _mm256_maddubs_epi16(w1, bcast32(xq + 4)));
-          const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast32(xq + 8)),
-                                               _mm256_maddubs_epi16(w3, bcast32(xq + 12)));
+          const int8_t* xq = x[t * xs + b].qs + 16 * u;
+          const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w.w0, bcast32(xq)),
+                                               _mm256_maddubs_epi16(w.w1, bcast32(xq + 4)));
+          const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w.w2, bcast32(xq + 8)),
+                                               _mm256_maddubs_epi16(w.w3, bcast32(xq + 12)));
           iacc[t] = _mm256_add_epi32(iacc[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
           keep(iacc[t]);
         }
@@ -144,10 +165,39 @@ void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
   #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(out[t], facc[t]);
 }
+}  // namespace
+
+template <int T>
+void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]) {
+  q6_k_tile<T, false>(group, nullptr, x, xs, nb, next, out);
+}
+
+template <int T>
+void tile_q6_kx8_codes(const uint8_t* group, const uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb,
+                       NextGroup next, float out[][16]) {
+  q6_k_tile<T, true>(group, codes, x, xs, nb, next, out);
+}
+
+void unpack_q6_kx8(const uint8_t* group, int64_t nb, uint8_t* codes) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* p = group + b * kQ6_Kx8Bytes;
+    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
+    for (int u = 0; u < 16; ++u) {
+      const Q6Codes w = unpack_unit(p + 144 + 96 * u);
+      uint8_t* c = codes + b * kQ6_KCodesBytes + 128 * u;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c), w.w0);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 32), w.w1);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 64), w.w2);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 96), w.w3);
+    }
+  }
+}
 
 #define EMBER_INSTANTIATE(T)                                                                      \
   template void tile_q4_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]); \
-  template void tile_q6_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]);
+  template void tile_q6_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]); \
+  template void tile_q6_kx8_codes<T>(const uint8_t*, const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]);
 EMBER_INSTANTIATE(1)
 EMBER_INSTANTIATE(2)
 EMBER_INSTANTIATE(3)

@@ -268,7 +268,12 @@ NextGroup next_group(const uint8_t* next, int lines, int64_t ti, int64_t tiles, 
   return {next, static_cast<int>(lines * (ti - 1) / (tiles - 1)), static_cast<int>(lines * ti / (tiles - 1))};
 }
 
-// Runs tile(first group, groups (1 or G), token, tokens, K-block, the next
+// Which of its group's token tiles (in a chunk) a tile is.
+struct TilePlace {
+  int64_t index, count;
+};
+
+// Runs tile(first group, groups (1 or G), token, tokens, TilePlace, K-block, the next
 // group's lines to prefetch (next_group; `lines` per block of the weights at
 // base, gb bytes per group; 0: none), out) over
 // groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks). With one token
@@ -297,7 +302,8 @@ void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t 
           for (int64_t ti = 0, t = c0; ti < tiles; ++ti) {
             const int toks = static_cast<int>((c1 - c0) * (ti + 1) / tiles - (c1 - c0) * ti / tiles);
             const bool more = u + 1 < units;
-            tile(g, gs, t, toks, kb, next_group(more ? base + (g + 1) * gb : nullptr, lines, ti, tiles, more), out);
+            tile(g, gs, t, toks, TilePlace{ti, tiles}, kb,
+                 next_group(more ? base + (g + 1) * gb : nullptr, lines, ti, tiles, more), out);
             for (int i = 0; i < toks; ++i)
               for (int k = 0; k < gs; ++k) {
                 float* dst = y + (t + i) * M + 8 * (g + k);
@@ -404,7 +410,7 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const int64_t kc = fits ? K : std::min<int64_t>(K, kBF16KBlock), kblocks = (K + kc - 1) / kc;
     const int64_t chunk = token_chunk(static_cast<size_t>(kc) * 4, kMaxTokens);
     for_each_tile<2, kMaxTokens>(groups, n, M, chunk, kblocks, base, gb, 0, bias, y, pool,
-                                 [&](int64_t g, int gs, int64_t t, int toks, int64_t kb, NextGroup, float out[][16]) {
+                                 [&](int64_t g, int gs, int64_t t, int toks, TilePlace, int64_t kb, NextGroup, float out[][16]) {
       const int64_t k0 = kb * kc, kn = std::min(kc, K - k0);
       const uint8_t* wg = base + g * gb + k0 * 16;
       const float* xt = x + t * K + k0;
@@ -419,7 +425,7 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8), kTokens);
     constexpr int lines = (kQ8_0x8Prefetch + 63) / 64;
     for_each_tile<1, kTokens>(groups, n, M, chunk, 1, base, gb, lines, bias, y, pool,
-                              [&](int64_t g, int, int64_t t, int toks, int64_t, NextGroup next, float out[][16]) {
+                              [&](int64_t g, int, int64_t t, int toks, TilePlace, int64_t, NextGroup next, float out[][16]) {
       dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, next, out); });
     });
   } else {
@@ -429,10 +435,21 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
     const bool q4 = w.dtype == DType::kQ4_K;
     const int lines = static_cast<int>(((q4 ? kQ4_Kx8Bytes : kQ6_Kx8Bytes) + 63) / 64);
     for_each_tile<1, kTokens>(groups, n, M, chunk, 1, base, gb, lines, bias, y, pool,
-                              [&](int64_t g, int, int64_t t, int toks, int64_t, NextGroup next, float out[][16]) {
+                              [&](int64_t g, int, int64_t t, int toks, TilePlace place, int64_t, NextGroup next,
+                                  float out[][16]) {
+      const uint8_t* wg = base + g * gb;
+      // Q6_K with several token tiles per group: unpack the group's codes
+      // once, by its first tile, into this thread's scratch
+      static thread_local std::vector<uint8_t> codes;
+      const bool from_codes = !q4 && place.count > 1;
+      if (from_codes && place.index == 0) {
+        if (codes.size() < static_cast<size_t>(nb) * kQ6_KCodesBytes) codes.resize(static_cast<size_t>(nb) * kQ6_KCodesBytes);
+        unpack_q6_kx8(wg, nb, codes.data());
+      }
       dispatch_tokens<kTokens>(toks, [&]<int T>() {
-        if (q4) tile_q4_kx8<T>(base + g * gb, act + t * nb, nb, nb, next, out);
-        else tile_q6_kx8<T>(base + g * gb, act + t * nb, nb, nb, next, out);
+        if (q4) tile_q4_kx8<T>(wg, act + t * nb, nb, nb, next, out);
+        else if (from_codes) tile_q6_kx8_codes<T>(wg, codes.data(), act + t * nb, nb, nb, next, out);
+        else tile_q6_kx8<T>(wg, act + t * nb, nb, nb, next, out);
       });
     });
   }
