@@ -186,8 +186,12 @@ void attention(const AttentionParams& p, ThreadPool& pool) {
   if (active_isa() != Isa::kGeneric && avx2::attention_supported(p)) {
     pool.run([&](int thread, int threads) {
       avx2::AttentionTiles tiles_of_thread(p, kQueryTile);
-      for (size_t i = thread; i < order.size(); i += threads)
-        tiles_of_thread.run(*order[i].seq, order[i].row0, order[i].rows, order[i].kvh);
+      auto tile = [&](size_t i) { return avx2::AttentionTiles::Tile{order[i].seq, order[i].row0, order[i].rows, order[i].kvh}; };
+      for (size_t i = thread; i < order.size(); i += threads) {
+        const bool more = i + threads < order.size();
+        const avx2::AttentionTiles::Tile next = more ? tile(i + threads) : avx2::AttentionTiles::Tile{};
+        tiles_of_thread.run(tile(i), more ? &next : nullptr);
+      }
     });
     return;
   }

@@ -218,8 +218,10 @@ AttentionTiles::AttentionTiles(const AttentionParams& p, int64_t max_rows) : p_(
   rows_v_.resize(2 * kKeyChunk);
 }
 
-void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, int64_t kvh) {
+void AttentionTiles::run(const Tile& tile, const Tile* next) {
   const AttentionParams& p = p_;
+  const AttentionSeq& seq = *tile.seq;
+  const int64_t row0 = tile.row0, rows = tile.rows, kvh = tile.kvh;
   const int64_t hd = p.head_dim, group = p.n_heads / p.n_kv_heads;
   const int64_t first_pos = seq.context_len - seq.q_len;  // position of query row 0
   const int64_t vectors = rows * group;                   // (row, head) pairs, row-major
@@ -237,14 +239,16 @@ void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, in
   const auto* vbase = static_cast<const uint8_t*>(p.v_cache);
   alignas(32) __m256 pairs[kMaxHeads * 4];
 
-  const int64_t last_key = first_pos + row0 + rows - 1;  // the tile's last row sees keys [0, last_key]
-  // the cache rows of chunk c0 into half `half` of rows_k_ / rows_v_; their count
-  auto chunk_rows = [&](int64_t c0, int half) {
-    const int64_t count = std::max<int64_t>(0, std::min(kKeyChunk, last_key + 1 - c0));
+  // the tile's last row sees keys [0, last_key]
+  auto last_key_of = [](const Tile& t) { return t.seq->context_len - t.seq->q_len + t.row0 + t.rows - 1; };
+  const int64_t last_key = last_key_of(tile);
+  // the cache rows of tile t's chunk c0 into half `half` of rows_k_ / rows_v_; their count
+  auto chunk_rows = [&](const Tile& t, int64_t c0, int half) {
+    const int64_t count = std::max<int64_t>(0, std::min(kKeyChunk, last_key_of(t) + 1 - c0));
     const void** rk = rows_k_.data() + half * kKeyChunk;
     const void** rv = rows_v_.data() + half * kKeyChunk;
     for (int64_t j = 0; j < count; ++j) {
-      const size_t off = static_cast<size_t>(kv_cache_offset(p, seq, c0 + j, kvh)) * elem;
+      const size_t off = static_cast<size_t>(kv_cache_offset(p, *t.seq, c0 + j, t.kvh)) * elem;
       rk[j] = kbase + off;
       rv[j] = vbase + off;
     }
@@ -252,9 +256,12 @@ void AttentionTiles::run(const AttentionSeq& seq, int64_t row0, int64_t rows, in
     for (int64_t j = count; j < std::min(kKeyChunk, (count + 7) / 8 * 8); ++j) rk[j] = rk[0];
     return count;
   };
-  int64_t count = chunk_rows(0, 0);
+  int64_t count = chunk_rows(tile, 0, 0);
   for (int64_t c0 = 0, half = 0; c0 <= last_key; c0 += kKeyChunk, half ^= 1) {
-    const int64_t next_count = chunk_rows(c0 + kKeyChunk, half ^ 1);
+    int64_t next_count = chunk_rows(tile, c0 + kKeyChunk, half ^ 1);
+    // the last chunk: prefetch the next tile's first (the loop ends here, so
+    // the other half is free to hold its rows)
+    if (next_count == 0 && next) next_count = chunk_rows(*next, 0, half ^ 1);
     bool prefetch = true;  // by the chunk's first call
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t pos = first_pos + row0 + r;

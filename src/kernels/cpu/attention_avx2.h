@@ -21,8 +21,14 @@ bool attention_supported(const AttentionParams& p);
 // numbers whichever batch, prefill chunk or tile it is in.
 class AttentionTiles {
  public:
+  struct Tile {
+    const AttentionSeq* seq;
+    int64_t row0, rows, kvh;
+  };
   AttentionTiles(const AttentionParams& p, int64_t max_rows);
-  void run(const AttentionSeq& seq, int64_t row0, int64_t rows, int64_t kvh);
+  // Runs tile t; with next (the tile this thread runs after it), its last
+  // chunk prefetches next's first chunk, which would otherwise start cold.
+  void run(const Tile& t, const Tile* next = nullptr);
 
  private:
   const AttentionParams& p_;
