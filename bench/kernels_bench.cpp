@@ -68,6 +68,7 @@ void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t n : {1, 16, 512})
     for (auto [r, c] : {std::pair<int64_t, int64_t>{1536, 1536}, {8960, 1536}, {1536, 8960}}) b->Args({r, c, n, th, 1});
   b->Args({8960, 1536, 16, th, 28});   // concurrency 16, the weights from DRAM (28 layers' ffn_up)
+  b->Args({1536, 8960, 16, th, 28});   // the same for ffn_down
   b->Args({151936, 1536, 1, th, 1});   // the output layer, one sequence decoding
   b->Args({151936, 1536, 16, th, 1});  // the output layer at concurrency 16
   b->Unit(benchmark::kMillisecond)->UseRealTime();

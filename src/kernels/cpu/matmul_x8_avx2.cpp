@@ -25,6 +25,10 @@ constexpr int kTokens = 4;                    // tokens per tile (int8 kernels)
 constexpr int kMaxTokens = 5;                 // tokens per tile (BF16: 10 accumulators hide the FMA latency)
 constexpr size_t kActCacheBytes = 160 << 10;  // activations of a token chunk, kept in L2
 constexpr int64_t kMaxChunk = 64;              // tokens per chunk at most
+// tokens per chunk at least, even past kActCacheBytes (ffn_down's Q8_K rows
+// are 10.8 KB): 16 sequences decoding are one chunk, so the weights stream
+// once and the work goes out in balanced pieces
+constexpr int64_t kMinChunk = 16;
 constexpr int64_t kBF16KBlock = 2048;          // BF16 values per K-block (even; 64 KiB per group pair)
 
 inline float hmax(__m256 v) {
@@ -350,7 +354,7 @@ const Act* quantized_activations(const float* x, int64_t n, int64_t K, int64_t n
 
 int64_t token_chunk(size_t act_bytes_per_token, int64_t tile_tokens) {
   const int64_t c = std::min<int64_t>(kMaxChunk, kActCacheBytes / std::max<size_t>(1, act_bytes_per_token));
-  return std::max<int64_t>(tile_tokens, c / tile_tokens * tile_tokens);
+  return std::max<int64_t>(std::max(tile_tokens, kMinChunk / tile_tokens * tile_tokens), c / tile_tokens * tile_tokens);
 }
 
 }  // namespace
