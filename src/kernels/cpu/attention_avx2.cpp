@@ -117,7 +117,8 @@ void attend_chunk(const ChunkArgs& c) {
       for (int64_t d = 0; d < hd; d += 8) {
         const __m256 x0 = load8<DT>(k0, d), x1 = load8<DT>(k1, d);
         for (int h = 0; h < H; ++h) {
-          const __m256 qd = _mm256_loadu_ps(c.q + h * hd + d);
+          __m256 qd = _mm256_loadu_ps(c.q + h * hd + d);
+          __asm__("" : "+x"(qd));  // one load for both keys (GCC would fold it into each FMA)
           a0[h] = _mm256_fmadd_ps(qd, x0, a0[h]);
           a1[h] = _mm256_fmadd_ps(qd, x1, a1[h]);
         }
