@@ -67,11 +67,7 @@ void store_values(void* cache, DType dt, int64_t base, const float* src, int64_t
   }
 }
 
-struct Tile {
-  const AttentionSeq* seq;
-  int64_t row0, rows;  // query rows [row0, row0 + rows) of the sequence
-  int64_t kvh;
-};
+using Tile = AttentionTile;
 
 // Scratch of one thread, sized for a tile.
 struct Workspace {
@@ -186,12 +182,8 @@ void attention(const AttentionParams& p, ThreadPool& pool) {
   if (active_isa() != Isa::kGeneric && avx2::attention_supported(p)) {
     pool.run([&](int thread, int threads) {
       avx2::AttentionTiles tiles_of_thread(p, kQueryTile);
-      auto tile = [&](size_t i) { return avx2::AttentionTiles::Tile{order[i].seq, order[i].row0, order[i].rows, order[i].kvh}; };
-      for (size_t i = thread; i < order.size(); i += threads) {
-        const bool more = i + threads < order.size();
-        const avx2::AttentionTiles::Tile next = more ? tile(i + threads) : avx2::AttentionTiles::Tile{};
-        tiles_of_thread.run(tile(i), more ? &next : nullptr);
-      }
+      for (size_t i = thread; i < order.size(); i += threads)
+        tiles_of_thread.run(order[i], i + threads < order.size() ? &order[i + threads] : nullptr);
     });
     return;
   }

@@ -8,6 +8,18 @@
 
 #include "kernels/ops.h"
 
+namespace ember::kernels {
+
+// Query rows [row0, row0 + rows) of one sequence against one KV head: the
+// unit of attention work a thread takes.
+struct AttentionTile {
+  const AttentionSeq* seq;
+  int64_t row0, rows;
+  int64_t kvh;
+};
+
+}  // namespace ember::kernels
+
 namespace ember::kernels::avx2 {
 
 // Whether AttentionTiles handles this layout (head_dim a multiple of 8).
@@ -21,10 +33,7 @@ bool attention_supported(const AttentionParams& p);
 // numbers whichever batch, prefill chunk or tile it is in.
 class AttentionTiles {
  public:
-  struct Tile {
-    const AttentionSeq* seq;
-    int64_t row0, rows, kvh;
-  };
+  using Tile = AttentionTile;
   AttentionTiles(const AttentionParams& p, int64_t max_rows);
   // Runs tile t; with next (the tile this thread runs after it), its last
   // chunk prefetches next's first chunk, which would otherwise start cold.
