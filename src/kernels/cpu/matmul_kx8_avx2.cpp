@@ -86,6 +86,12 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
 }
 
 namespace {
+// The first and the middle line of the Q6_Kx8 block 2 ahead of p.
+inline void prefetch_q6_k_ahead(const uint8_t* p) {
+  _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
+}
+
 // The 4 code vectors of Q6_K unit u (96 bytes at q): bits 0-5 of X, Y, Z and
 // the fourth value's code gathered from their bits 6-7.
 struct Q6Codes {
@@ -118,8 +124,7 @@ void q6_k_tile(const uint8_t* group, const uint8_t* codes, const ActQ8K* x, int6
     const uint8_t* p = group + b * kQ6_Kx8Bytes;
     if constexpr (T > 1) prefetch_next<kQ6_Kx8Bytes>(next, b);
     if constexpr (!Codes) {
-      _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
+      prefetch_q6_k_ahead(p);
     }
     __m256i iacc[T];
     #pragma GCC unroll 16
@@ -181,8 +186,7 @@ void tile_q6_kx8_codes(const uint8_t* group, const uint8_t* codes, const ActQ8K*
 void unpack_q6_kx8(const uint8_t* group, int64_t nb, uint8_t* codes) {
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ6_Kx8Bytes;
-    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
+    prefetch_q6_k_ahead(p);
     for (int u = 0; u < 16; ++u) {
       const Q6Codes w = unpack_unit(p + 144 + 96 * u);
       uint8_t* c = codes + b * kQ6_KCodesBytes + 128 * u;

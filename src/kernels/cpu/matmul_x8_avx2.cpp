@@ -278,7 +278,7 @@ struct TilePlace {
 };
 
 // Runs tile(first group, groups (1 or G), token, tokens, TilePlace, K-block, the next
-// group's lines to prefetch (next_group; `lines` per block of the weights at
+// unit's first group's lines to prefetch (next_group; `lines` per block of the weights at
 // base, gb bytes per group; 0: none), out) over
 // groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks). With one token
 // chunk (decode), the units of G groups go out in pieces of about 1/64 of a
@@ -307,7 +307,7 @@ void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t 
             const int toks = static_cast<int>((c1 - c0) * (ti + 1) / tiles - (c1 - c0) * ti / tiles);
             const bool more = u + 1 < units;
             tile(g, gs, t, toks, TilePlace{ti, tiles}, kb,
-                 next_group(more ? base + (g + 1) * gb : nullptr, lines, ti, tiles, more), out);
+                 next_group(more ? base + (g + G) * gb : nullptr, lines, ti, tiles, more), out);
             for (int i = 0; i < toks; ++i)
               for (int k = 0; k < gs; ++k) {
                 float* dst = y + (t + i) * M + 8 * (g + k);
