@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "base/status.h"
@@ -38,6 +39,19 @@ Result<PackedWeight> pack_weight(DType dtype, const void* data, int64_t rows, in
 // y[n, w.rows] = x[n, w.cols] · wᵀ (+ bias[w.rows] when bias != nullptr).
 void matmul(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y,
             ThreadPool& pool);
+
+// One of several products of the same input: y[n, w->rows] = x · wᵀ (+ bias).
+struct MatmulOutput {
+  const PackedWeight* w = nullptr;
+  const float* bias = nullptr;  // [w->rows] or nullptr
+  float* y = nullptr;
+};
+
+// Every outs[i] on the same x[n, cols] (q/k/v, gate/up; all weights with the
+// same cols): as matmul on each, with the same results, but where the
+// kernels allow the activations are quantized once and all the weights'
+// tiles share one pass of the pool.
+void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n, ThreadPool& pool);
 
 // out[i, :] = row ids[i] of a [vocab, dim] table in any supported dtype, as f32.
 void embedding(DType dtype, const void* table, int64_t dim, const int32_t* ids, int64_t n,

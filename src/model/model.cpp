@@ -86,9 +86,10 @@ Status Model::forward(const ForwardBatch& batch, const KvCacheView& kv, float* l
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = weights_.layers[l];
     kernels::rms_norm(s.x.data(), L.attn_norm.data(), n, H, c.rms_eps, s.h.data());
-    kernels::matmul(L.wq, s.h.data(), n, L.bq.empty() ? nullptr : L.bq.data(), s.q.data(), pool);
-    kernels::matmul(L.wk, s.h.data(), n, L.bk.empty() ? nullptr : L.bk.data(), s.k.data(), pool);
-    kernels::matmul(L.wv, s.h.data(), n, L.bv.empty() ? nullptr : L.bv.data(), s.v.data(), pool);
+    auto bias = [](const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); };
+    const kernels::MatmulOutput qkv[] = {
+        {&L.wq, bias(L.bq), s.q.data()}, {&L.wk, bias(L.bk), s.k.data()}, {&L.wv, bias(L.bv), s.v.data()}};
+    kernels::matmul_shared_input(qkv, s.h.data(), n, pool);
     if (c.qk_norm) {
       kernels::rms_norm(s.q.data(), L.q_norm.data(), n * c.n_heads, hd, c.rms_eps, s.q.data());
       kernels::rms_norm(s.k.data(), L.k_norm.data(), n * c.n_kv_heads, hd, c.rms_eps, s.k.data());
@@ -104,8 +105,8 @@ Status Model::forward(const ForwardBatch& batch, const KvCacheView& kv, float* l
     kernels::add_inplace(s.x.data(), s.h.data(), n * H);
 
     kernels::rms_norm(s.x.data(), L.ffn_norm.data(), n, H, c.rms_eps, s.h.data());
-    kernels::matmul(L.w_gate, s.h.data(), n, nullptr, s.gate.data(), pool);
-    kernels::matmul(L.w_up, s.h.data(), n, nullptr, s.up.data(), pool);
+    const kernels::MatmulOutput gate_up[] = {{&L.w_gate, nullptr, s.gate.data()}, {&L.w_up, nullptr, s.up.data()}};
+    kernels::matmul_shared_input(gate_up, s.h.data(), n, pool);
     kernels::silu_mul(s.gate.data(), s.up.data(), n * F, s.gate.data());
     kernels::matmul(L.w_down, s.gate.data(), n, nullptr, s.h.data(), pool);
     kernels::add_inplace(s.x.data(), s.h.data(), n * H);

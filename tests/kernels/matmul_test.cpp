@@ -251,6 +251,75 @@ TEST(Matmul, FloatWeightsWithColumnsNotAMultipleOf8) {
   for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) run_dtype(dt, {1, 3, 70});
 }
 
+// matmul_shared_input on sets of weights with one input, as q/k/v and
+// gate/up call it: each output the same, bit for bit, as matmul on its
+// weight alone (which the tests above hold to the references), and within
+// the int8 tolerance of ref::matmul. Sets the AVX2 path fuses (Q4_K with
+// Q6_K, Q8_0 pairs, BF16 pairs, an odd group count, with and without bias)
+// and sets it must hand back to plain matmul (a tail of rows, activation
+// formats that differ).
+TEST(Matmul, SharedInputMatchesSeparateProducts) {
+  IsaGuard guard;
+  std::mt19937 rng(4242);
+  ThreadPool p1(1), p2(2), p3(3);
+  ThreadPool* pools[] = {&p1, &p2, &p3};
+  const std::vector<std::vector<std::pair<DType, int64_t>>> sets = {
+      {{DType::kQ4_K, 40}, {DType::kQ6_K, 16}, {DType::kQ4_K, 8}},
+      {{DType::kQ6_K, 24}, {DType::kQ6_K, 8}},
+      {{DType::kQ8_0, 16}, {DType::kQ8_0, 40}},
+      {{DType::kBF16, 40}, {DType::kBF16, 24}},
+      {{DType::kQ4_K, 16}, {DType::kQ4_K, 37}},   // a tail of rows: not fused
+      {{DType::kQ8_0, 16}, {DType::kQ4_K, 16}},   // two activation formats: not fused
+  };
+  const int64_t K = 512;
+  int i = 0;
+  for (const auto& set : sets) {
+    std::vector<Weight> ws;
+    for (auto [dt, rows] : set) ws.push_back(make_weight(dt, rows, K, i % 2 == 1, rng));
+    for (int64_t n : {1, 5, 16, 70}) {
+      for (Isa isa : kIsas) {
+        if (!set_active_isa(isa)) continue;
+        ThreadPool& pool = *pools[i++ % 3];
+        SCOPED_TRACE(::testing::Message() << "set " << &set - sets.data() << " tokens " << n << " " << isa_name(isa)
+                                          << " threads " << pool.size());
+        const auto x = random_activations(n, K, rng);
+        std::vector<PackedWeight> packed;
+        std::vector<std::vector<float>> bias, shared, alone, yref;
+        std::vector<MatmulOutput> outs;
+        for (const Weight& w : ws) {
+          auto p = pack_weight(w.dtype, w.bytes.data(), w.rows, K);
+          ASSERT_TRUE(p.ok()) << p.status().to_string();
+          packed.push_back(*p);
+          bias.emplace_back(w.rows);
+          for (auto& b : bias.back()) b = std::uniform_real_distribution<float>(-2.0f, 2.0f)(rng);
+          shared.emplace_back(n * w.rows, NAN);
+        }
+        for (size_t k = 0; k < ws.size(); ++k)
+          outs.push_back({&packed[k], (k + i) % 2 ? bias[k].data() : nullptr, shared[k].data()});
+        matmul_shared_input(outs, x.data(), n, pool);
+        for (size_t k = 0; k < ws.size(); ++k) {
+          const Weight& w = ws[k];
+          std::vector<float> y(n * w.rows, NAN), r(n * w.rows, NAN);
+          matmul(packed[k], x.data(), n, outs[k].bias, y.data(), pool);
+          PackedWeight plain;
+          plain.dtype = w.dtype;
+          plain.rows = w.rows;
+          plain.cols = K;
+          plain.data = w.bytes.data();
+          ref::matmul(plain, x.data(), n, outs[k].bias, r.data(), pool);
+          for (int64_t j = 0; j < n * w.rows; ++j) {
+            const int64_t t = j / w.rows, row = j % w.rows;
+            double scale = outs[k].bias ? std::fabs(outs[k].bias[row]) : 0.0;
+            for (int64_t c = 0; c < K; ++c) scale += std::fabs(w.deq[row * K + c] * x[t * K + c]);
+            ASSERT_EQ(shared[k][j], y[j]) << "weight " << k << " token " << t << " row " << row;
+            ASSERT_LE(std::fabs(shared[k][j] - r[j]), 1e-5 * scale) << "weight " << k << " token " << t << " row " << row;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Matmul, PackWeightRefusesWhatItCannotMultiply) {
   int dummy = 0;
   EXPECT_FALSE(pack_weight(DType::kQ8_0, &dummy, 4, 48).ok());

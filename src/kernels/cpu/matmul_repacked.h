@@ -27,6 +27,10 @@ namespace avx2 {
 bool supports_x8(DType dtype, int64_t rows, int64_t cols);
 Result<PackedWeight> pack_x8(DType dtype, const void* data, int64_t rows, int64_t cols);
 void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool);
+// Whether matmul_x8_shared_input takes outs: x8 weights, whole groups only,
+// the same cols, one activation format (Q4_K and Q6_K share Q8_K), at most 4.
+bool can_share_input_x8(std::span<const MatmulOutput> outs);
+void matmul_x8_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n, ThreadPool& pool);
 }  // namespace avx2
 
 }  // namespace ember::kernels

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -277,43 +278,66 @@ struct TilePlace {
   int64_t index, count;
 };
 
-// Runs tile(first group, groups (1 or G), token, tokens, TilePlace, K-block, the next
-// unit's first group's lines to prefetch (next_group; `lines` per block of the weights at
-// base, gb bytes per group; 0: none), out) over
-// groups [0, groups) x tokens [0, n) x K-blocks [0, kblocks). With one token
-// chunk (decode), the units of G groups go out in pieces of about 1/64 of a
-// thread's share, balanced between the threads. With several (prefill), each
-// thread takes its share whole, token chunks of `chunk` outermost, then
-// K-blocks, so a chunk's activations for one K-block stay in L2 while the
-// weights stream (smaller pieces would read every chunk's activations again
-// from L3 for each). Stores out (+ bias) into y for the first K-block, adds it
-// for the others.
+// One weight of a for_each_tile pass: its groups (gb bytes each, from base),
+// the lines per block its tiles prefetch of a next group (0: none), and
+// where its outputs go (y: [n, M], + bias for the first K-block).
+struct Segment {
+  const uint8_t* base = nullptr;
+  size_t gb = 0;
+  int64_t groups = 0;
+  DType dtype = DType::kF32;
+  int lines = 0;
+  int64_t M = 0;
+  const float* bias = nullptr;
+  float* y = nullptr;
+};
+constexpr int kMaxSegments = 4;
+
+// Runs tile(segment, first group, groups (1 or G), token, tokens, TilePlace,
+// K-block, the next unit's first group's lines to prefetch (next_group; none
+// across segments of different dtypes), out) over the units of G groups of
+// every segment x tokens [0, n) x K-blocks [0, kblocks); the segments' units
+// are one list, so weights sharing an input (q/k/v) make one pass of the
+// pool. With one token chunk (decode), the units go out in pieces of about
+// 1/64 of a thread's share, balanced between the threads. With several
+// (prefill), each thread takes its share whole, token chunks of `chunk`
+// outermost, then K-blocks, so a chunk's activations for one K-block stay in
+// L2 while the weights stream (smaller pieces would read every chunk's
+// activations again from L3 for each). Stores out (+ bias) into the
+// segment's y for the first K-block, adds it for the others.
 template <int G, int TT, class Tile>
-void for_each_tile(int64_t groups, int64_t n, int64_t M, int64_t chunk, int64_t kblocks, const uint8_t* base,
-                   size_t gb, int lines, const float* bias, float* y, ThreadPool& pool, Tile&& tile) {
-  const int64_t units = (groups + G - 1) / G;
+void for_each_tile(std::span<const Segment> segs, int64_t n, int64_t chunk, int64_t kblocks, ThreadPool& pool,
+                   Tile&& tile) {
+  const int ns = static_cast<int>(segs.size());
+  int64_t first[kMaxSegments + 1] = {0};  // each segment's first unit
+  for (int s = 0; s < ns; ++s) first[s + 1] = first[s] + (segs[s].groups + G - 1) / G;
+  const int64_t units = first[ns];
   const int64_t piece = n <= chunk ? std::max<int64_t>(1, units / (64 * pool.size())) : (units + pool.size() - 1) / pool.size();
   pool.parallel_for_balanced(units, piece, [&](int64_t u0, int64_t u1) {
     alignas(32) float out[kMaxTokens][16];
     for (int64_t c0 = 0; c0 < n; c0 += chunk) {
       const int64_t c1 = std::min(n, c0 + chunk);
       for (int64_t kb = 0; kb < kblocks; ++kb) {
+        int s = 0;
         for (int64_t u = u0; u < u1; ++u) {
-          const int64_t g = u * G;
-          const int gs = static_cast<int>(std::min<int64_t>(G, groups - g));
+          while (u >= first[s + 1]) ++s;
+          const Segment& S = segs[s];
+          const int64_t g = (u - first[s]) * G;
+          const int gs = static_cast<int>(std::min<int64_t>(G, S.groups - g));
+          const uint8_t* next = u + 1 < first[s + 1] ? S.base + (g + G) * S.gb
+                                : s + 1 < ns && segs[s + 1].dtype == S.dtype ? segs[s + 1].base
+                                                                              : nullptr;
           // tiles of as even sizes as TT allows (BF16, 16 tokens: 4 x 4 rather than 5, 5, 5, 1)
           const int64_t tiles = (c1 - c0 + TT - 1) / TT;
           for (int64_t ti = 0, t = c0; ti < tiles; ++ti) {
             const int toks = static_cast<int>((c1 - c0) * (ti + 1) / tiles - (c1 - c0) * ti / tiles);
-            const bool more = u + 1 < units;
-            tile(g, gs, t, toks, TilePlace{ti, tiles}, kb,
-                 next_group(more ? base + (g + G) * gb : nullptr, lines, ti, tiles, more), out);
+            tile(S, g, gs, t, toks, TilePlace{ti, tiles}, kb, next_group(next, S.lines, ti, tiles, next != nullptr), out);
             for (int i = 0; i < toks; ++i)
               for (int k = 0; k < gs; ++k) {
-                float* dst = y + (t + i) * M + 8 * (g + k);
+                float* dst = S.y + (t + i) * S.M + 8 * (g + k);
                 __m256 v = _mm256_load_ps(out[i] + 8 * k);
                 if (kb > 0) v = _mm256_add_ps(v, _mm256_loadu_ps(dst));
-                else if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + 8 * (g + k)));
+                else if (S.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(S.bias + 8 * (g + k)));
                 _mm256_storeu_ps(dst, v);
               }
             t += toks;
@@ -403,45 +427,61 @@ Result<PackedWeight> pack_x8(DType dtype, const void* data, int64_t rows, int64_
   return w;
 }
 
-void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool) {
-  const int64_t K = w.cols, M = w.rows, groups = M / 8, tail = M % 8;
-  const uint8_t* base = static_cast<const uint8_t*>(w.data);
-  const size_t gb = group_bytes(w.dtype, K);
+namespace {
 
-  if (w.dtype == DType::kBF16) {
+Segment segment(const PackedWeight& w, const float* bias, float* y) {
+  Segment s;
+  s.base = static_cast<const uint8_t*>(w.data);
+  s.gb = group_bytes(w.dtype, w.cols);
+  s.groups = w.rows / 8;
+  s.dtype = w.dtype;
+  s.M = w.rows;
+  s.bias = bias;
+  s.y = y;
+  return s;
+}
+
+// The whole groups of segments that all take one activation format (BF16,
+// Q8_0, or Q4_K and Q6_K with Q8_K), K columns each, on the n rows of x.
+void matmul_segments(std::span<Segment> segs, int64_t K, const float* x, int64_t n, ThreadPool& pool) {
+  const DType dt = segs[0].dtype;
+  if (dt == DType::kBF16) {
     // K-blocks only when the activations would not stay in L2 anyway (not in decode)
     const bool fits = static_cast<size_t>(n * K) * 4 <= kActCacheBytes;
     const int64_t kc = fits ? K : std::min<int64_t>(K, kBF16KBlock), kblocks = (K + kc - 1) / kc;
     const int64_t chunk = token_chunk(static_cast<size_t>(kc) * 4, kMaxTokens);
-    for_each_tile<2, kMaxTokens>(groups, n, M, chunk, kblocks, base, gb, 0, bias, y, pool,
-                                 [&](int64_t g, int gs, int64_t t, int toks, TilePlace, int64_t kb, NextGroup, float out[][16]) {
+    for_each_tile<2, kMaxTokens>(segs, n, chunk, kblocks, pool,
+                                 [&](const Segment& S, int64_t g, int gs, int64_t t, int toks, TilePlace, int64_t kb,
+                                     NextGroup, float out[][16]) {
       const int64_t k0 = kb * kc, kn = std::min(kc, K - k0);
-      const uint8_t* wg = base + g * gb + k0 * 16;
+      const uint8_t* wg = S.base + g * S.gb + k0 * 16;
       const float* xt = x + t * K + k0;
       dispatch_tokens<kMaxTokens>(toks, [&]<int T>() {
-        if (gs == 2) tile_bf16x8<2, T>(wg, gb, xt, K, kn, out);
-        else tile_bf16x8<1, T>(wg, gb, xt, K, kn, out);
+        if (gs == 2) tile_bf16x8<2, T>(wg, S.gb, xt, K, kn, out);
+        else tile_bf16x8<1, T>(wg, S.gb, xt, K, kn, out);
       });
     });
-  } else if (w.dtype == DType::kQ8_0) {
+  } else if (dt == DType::kQ8_0) {
     const int64_t nb = K / 32;
     const ActQ8* const act = quantized_activations<ActQ8>(x, n, K, nb, pool, quantize_act_q8);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8), kTokens);
-    constexpr int lines = (kQ8_0x8Prefetch + 63) / 64;
-    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, base, gb, lines, bias, y, pool,
-                              [&](int64_t g, int, int64_t t, int toks, TilePlace, int64_t, NextGroup next, float out[][16]) {
-      dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(base + g * gb, act + t * nb, nb, nb, next, out); });
+    for (Segment& s : segs) s.lines = (kQ8_0x8Prefetch + 63) / 64;
+    for_each_tile<1, kTokens>(segs, n, chunk, 1, pool,
+                              [&](const Segment& S, int64_t g, int, int64_t t, int toks, TilePlace, int64_t,
+                                  NextGroup next, float out[][16]) {
+      dispatch_tokens<kTokens>(toks, [&]<int T>() { tile_q8_0x8<T>(S.base + g * S.gb, act + t * nb, nb, nb, next, out); });
     });
   } else {
     const int64_t nb = K / 256;
     const ActQ8K* const act = quantized_activations<ActQ8K>(x, n, K, nb, pool, quantize_act_q8k);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8K), kTokens);
-    const bool q4 = w.dtype == DType::kQ4_K;
-    const int lines = static_cast<int>(((q4 ? kQ4_Kx8Bytes : kQ6_Kx8Bytes) + 63) / 64);
-    for_each_tile<1, kTokens>(groups, n, M, chunk, 1, base, gb, lines, bias, y, pool,
-                              [&](int64_t g, int, int64_t t, int toks, TilePlace place, int64_t, NextGroup next,
-                                  float out[][16]) {
-      const uint8_t* wg = base + g * gb;
+    for (Segment& s : segs)
+      s.lines = static_cast<int>(((s.dtype == DType::kQ4_K ? kQ4_Kx8Bytes : kQ6_Kx8Bytes) + 63) / 64);
+    for_each_tile<1, kTokens>(segs, n, chunk, 1, pool,
+                              [&](const Segment& S, int64_t g, int, int64_t t, int toks, TilePlace place, int64_t,
+                                  NextGroup next, float out[][16]) {
+      const uint8_t* wg = S.base + g * S.gb;
+      const bool q4 = S.dtype == DType::kQ4_K;
       // Q6_K with several token tiles per group: unpack the group's codes
       // once, by its first tile, into this thread's scratch
       static thread_local std::vector<uint8_t> codes;
@@ -457,6 +497,34 @@ void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bi
       });
     });
   }
+}
+
+// Which activation format a weight's tiles take.
+int activation_family(DType dt) { return dt == DType::kQ6_K ? static_cast<int>(DType::kQ4_K) : static_cast<int>(dt); }
+
+}  // namespace
+
+bool can_share_input_x8(std::span<const MatmulOutput> outs) {
+  if (outs.empty() || outs.size() > kMaxSegments) return false;
+  for (const MatmulOutput& o : outs)
+    if (o.w->layout != kLayoutX8Avx2 || o.w->rows % 8 != 0 || o.w->cols != outs[0].w->cols ||
+        activation_family(o.w->dtype) != activation_family(outs[0].w->dtype))
+      return false;
+  return true;
+}
+
+void matmul_x8_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n, ThreadPool& pool) {
+  Segment segs[kMaxSegments];
+  for (size_t i = 0; i < outs.size(); ++i) segs[i] = segment(*outs[i].w, outs[i].bias, outs[i].y);
+  matmul_segments(std::span<Segment>(segs, outs.size()), outs[0].w->cols, x, n, pool);
+}
+
+void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool) {
+  const int64_t K = w.cols, M = w.rows, groups = M / 8, tail = M % 8;
+  const uint8_t* base = static_cast<const uint8_t*>(w.data);
+  const size_t gb = group_bytes(w.dtype, K);
+  Segment seg = segment(w, bias, y);
+  matmul_segments(std::span<Segment>(&seg, 1), K, x, n, pool);
 
   if (tail > 0) {  // the last rows, in the GGUF layout, through the plain kernels
     PackedWeight rest;
