@@ -107,11 +107,15 @@ inline Q6Codes unpack_unit(const uint8_t* q) {
               _mm256_and_si256(_mm256_srli_epi16(Z, 2), m30))};
 }
 
-// Codes: the group's codes already unpacked (unpack_q6_kx8) rather than
-// unpacked from the packed group here.
-template <int T, bool Codes>
-void q6_k_tile(const uint8_t* group, const uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next,
+// Where a Q6_K tile's codes come from: unpacked from the packed group here
+// (kPacked), the same and also stored to `codes` for the group's later tiles
+// (kPackedStore), or read back from `codes` (kCodes).
+enum class Q6Source { kPacked, kPackedStore, kCodes };
+
+template <int T, Q6Source Src>
+void q6_k_tile(const uint8_t* group, uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next,
                float out[][16]) {
+  constexpr bool Codes = Src == Q6Source::kCodes;
   __m256 facc[T];
   #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) facc[t] = _mm256_setzero_ps();
@@ -143,6 +147,13 @@ void q6_k_tile(const uint8_t* group, const uint8_t* codes, const ActQ8K* x, int6
           w = {load(c), load(c + 32), load(c + 64), load(c + 96)};
         } else {
           w = unpack_unit(p + 144 + 96 * u);
+          if constexpr (Src == Q6Source::kPackedStore) {
+            uint8_t* c = codes + b * kQ6_KCodesBytes + 128 * u;
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c), w.w0);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 32), w.w1);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 64), w.w2);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 96), w.w3);
+          }
         }
         #pragma GCC unroll 16
         for (int t = 0; t < T; ++t) {
@@ -174,33 +185,25 @@ void q6_k_tile(const uint8_t* group, const uint8_t* codes, const ActQ8K* x, int6
 
 template <int T>
 void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]) {
-  q6_k_tile<T, false>(group, nullptr, x, xs, nb, next, out);
+  q6_k_tile<T, Q6Source::kPacked>(group, nullptr, x, xs, nb, next, out);
+}
+
+template <int T>
+void tile_q6_kx8_unpacking(const uint8_t* group, uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb,
+                           NextGroup next, float out[][16]) {
+  q6_k_tile<T, Q6Source::kPackedStore>(group, codes, x, xs, nb, next, out);
 }
 
 template <int T>
 void tile_q6_kx8_codes(const uint8_t* group, const uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb,
                        NextGroup next, float out[][16]) {
-  q6_k_tile<T, true>(group, codes, x, xs, nb, next, out);
-}
-
-void unpack_q6_kx8(const uint8_t* group, int64_t nb, uint8_t* codes) {
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* p = group + b * kQ6_Kx8Bytes;
-    prefetch_q6_k_ahead(p);
-    for (int u = 0; u < 16; ++u) {
-      const Q6Codes w = unpack_unit(p + 144 + 96 * u);
-      uint8_t* c = codes + b * kQ6_KCodesBytes + 128 * u;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c), w.w0);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 32), w.w1);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 64), w.w2);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 96), w.w3);
-    }
-  }
+  q6_k_tile<T, Q6Source::kCodes>(group, const_cast<uint8_t*>(codes), x, xs, nb, next, out);
 }
 
 #define EMBER_INSTANTIATE(T)                                                                      \
   template void tile_q4_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]); \
   template void tile_q6_kx8<T>(const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]); \
+  template void tile_q6_kx8_unpacking<T>(const uint8_t*, uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]); \
   template void tile_q6_kx8_codes<T>(const uint8_t*, const uint8_t*, const ActQ8K*, int64_t, int64_t, NextGroup, float[][16]);
 EMBER_INSTANTIATE(1)
 EMBER_INSTANTIATE(2)

@@ -482,18 +482,17 @@ void matmul_segments(std::span<Segment> segs, int64_t K, const float* x, int64_t
                                   NextGroup next, float out[][16]) {
       const uint8_t* wg = S.base + g * S.gb;
       const bool q4 = S.dtype == DType::kQ4_K;
-      // Q6_K with several token tiles per group: unpack the group's codes
-      // once, by its first tile, into this thread's scratch
+      // Q6_K with several token tiles per group: the first unpacks the
+      // group's codes into this thread's scratch, the others read them
       static thread_local std::vector<uint8_t> codes;
-      const bool from_codes = !q4 && place.count > 1;
-      if (from_codes && place.index == 0) {
-        if (codes.size() < static_cast<size_t>(nb) * kQ6_KCodesBytes) codes.resize(static_cast<size_t>(nb) * kQ6_KCodesBytes);
-        unpack_q6_kx8(wg, nb, codes.data());
-      }
+      const bool shared_codes = !q4 && place.count > 1;
+      if (shared_codes && place.index == 0 && codes.size() < static_cast<size_t>(nb) * kQ6_KCodesBytes)
+        codes.resize(static_cast<size_t>(nb) * kQ6_KCodesBytes);
       dispatch_tokens<kTokens>(toks, [&]<int T>() {
         if (q4) tile_q4_kx8<T>(wg, act + t * nb, nb, nb, next, out);
-        else if (from_codes) tile_q6_kx8_codes<T>(wg, codes.data(), act + t * nb, nb, nb, next, out);
-        else tile_q6_kx8<T>(wg, act + t * nb, nb, nb, next, out);
+        else if (!shared_codes) tile_q6_kx8<T>(wg, act + t * nb, nb, nb, next, out);
+        else if (place.index == 0) tile_q6_kx8_unpacking<T>(wg, codes.data(), act + t * nb, nb, nb, next, out);
+        else tile_q6_kx8_codes<T>(wg, codes.data(), act + t * nb, nb, nb, next, out);
       });
     });
   }
