@@ -75,22 +75,26 @@ void shapes(benchmark::internal::Benchmark* b) {
 }
 
 // Paged attention at the model's shape (12 query heads, 2 KV heads of 128,
-// f16 cache, 16-token blocks): `seqs` sequences of `ctx` cached tokens with
-// `q_len` query rows each (1: decode; a prompt chunk: prefill). Counter:
-// GMAC/s over the QK and PV products.
-void BM_Attention(benchmark::State& state) {
+// 16-token blocks, a cache of kv_dtype): `seqs` sequences of `ctx` cached
+// tokens with `q_len` query rows each (1: decode; a prompt chunk: prefill).
+// Counter: GMAC/s over the QK and PV products.
+void BM_Attention(benchmark::State& state, DType kv_dtype) {
   const int64_t seqs = state.range(0), ctx = state.range(1), q_len = state.range(2), layers = state.range(4);
   const int64_t heads = 12, kv_heads = 2, hd = 128, block = 16, kv_dim = kv_heads * hd;
   const int64_t blocks_per_seq = (ctx + block - 1) / block, slots = seqs * blocks_per_seq * block;
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   // one cache per layer, visited in turn: with 28 the KV comes from DRAM, as in a forward pass
-  std::vector<std::vector<uint16_t>> k(layers), v(layers);
+  std::vector<std::vector<uint8_t>> k(layers), v(layers);
+  std::vector<float> row(hd);
   for (int64_t l = 0; l < layers; ++l) {
-    k[l].resize(slots * kv_dim);
-    v[l].resize(slots * kv_dim);
-    for (auto& x : k[l]) x = f32_to_f16(normal(rng));
-    for (auto& x : v[l]) x = f32_to_f16(normal(rng));
+    for (auto* c : {&k[l], &v[l]}) {
+      c->resize(row_bytes(kv_dtype, slots * kv_dim));
+      for (int64_t r = 0; r < slots * kv_heads; ++r) {  // each head's row quantized alone, as kv_write does
+        for (auto& x : row) x = normal(rng);
+        quantize_row(kv_dtype, row.data(), c->data() + row_bytes(kv_dtype, r * hd), hd);
+      }
+    }
   }
   std::vector<int32_t> tables(seqs * blocks_per_seq);
   for (size_t i = 0; i < tables.size(); ++i) tables[i] = static_cast<int32_t>((i * 7919) % tables.size());  // scattered blocks
@@ -101,7 +105,7 @@ void BM_Attention(benchmark::State& state) {
   AttentionParams p;
   p.n_heads = heads, p.n_kv_heads = kv_heads, p.head_dim = hd, p.scale = 0.0883883f;
   p.q = q.data(), p.q_stride = heads * hd, p.out = out.data();
-  p.kv_dtype = DType::kF16, p.block_size = block;
+  p.kv_dtype = kv_dtype, p.block_size = block;
   p.seqs = s.data(), p.n_seqs = seqs;
   ThreadPool pool(static_cast<int>(state.range(3)));
   int64_t layer = 0;
@@ -125,7 +129,8 @@ void attention_shapes(benchmark::internal::Benchmark* b) {
   b->Args({1, 512, 512, th, 1});   // a 512-token prompt's prefill
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
-BENCHMARK(BM_Attention)->Apply(attention_shapes);
+BENCHMARK_CAPTURE(BM_Attention, f16, DType::kF16)->Apply(attention_shapes);
+BENCHMARK_CAPTURE(BM_Attention, q8_0, DType::kQ8_0)->Apply(attention_shapes);
 
 BENCHMARK_CAPTURE(BM_Matmul, q8_0, DType::kQ8_0)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q4_k, DType::kQ4_K)->Apply(shapes);

@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "base/log.h"
+#include "kv/kv_cache.h"
 
 namespace ember::app {
 
@@ -13,7 +14,7 @@ void add_model_flags(CliArgs& args, const std::string& default_kv_dtype) {
   args.alias("-t", "threads");
   args.option("dtype", "TYPE", "weights of a float checkpoint as auto|bf16|f16|f32", "auto");
   args.option("quantize", "TYPE", "quantize a 16/32-bit checkpoint at load: q8_0|q4_k");
-  args.option("kv-cache-dtype", "TYPE", "KV cache element type: auto|f16|bf16|f32 (auto: f32 for f32 weights, else f16)",
+  args.option("kv-cache-dtype", "TYPE", "KV cache element type: auto|f16|bf16|f32|q8_0 (auto: f32 for f32 weights, else f16; q8_0: 8.5 bits a value, 1.88x the tokens of f16 in the same memory, a little less exact)",
               default_kv_dtype);
   args.option("log-level", "LEVEL", "debug|info|warning|error|off", "info");
 }
@@ -115,15 +116,8 @@ Result<LoadedModel> load_model_from_flags(const CliArgs& args, const std::string
   EMBER_ASSIGN_OR_RETURN(out.model, model::Model::load(model_path, options, *out.pool));
   out.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  const std::string kv = args.get("kv-cache-dtype");
-  if (kv == "auto") {
-    out.kv_dtype = out.model->weights().lm_head.dtype == DType::kF32 ? DType::kF32 : DType::kF16;
-  } else {
-    auto parsed = parse_dtype(kv);
-    if (!parsed || (*parsed != DType::kF16 && *parsed != DType::kBF16 && *parsed != DType::kF32))
-      return invalid_argument("--kv-cache-dtype must be auto, f16, bf16 or f32, got '" + kv + "'");
-    out.kv_dtype = *parsed;
-  }
+  EMBER_ASSIGN_OR_RETURN(out.kv_dtype,
+                         kv::parse_kv_cache_dtype(args.get("kv-cache-dtype"), out.model->weights().lm_head.dtype));
   LOG_INFO("loaded %s (%s, %lld layers) in %.2f s, %d threads", model_path.c_str(),
            model::architecture_name(out.model->config().arch),
            static_cast<long long>(out.model->config().n_layers), out.load_seconds, threads);

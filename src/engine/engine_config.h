@@ -14,7 +14,7 @@ struct EngineConfig {
   std::string model;                     // HF directory or .gguf
   model::LoadOptions load;
   int threads = 0;                       // 0: physical cores
-  std::string kv_cache_dtype = "auto";   // auto (f32 for f32 weights, else f16) | f16 | bf16 | f32
+  std::string kv_cache_dtype = "auto";   // auto (f32 for f32 weights, else f16) | f16 | bf16 | f32 | q8_0
   int64_t block_size = 16;
   int64_t kv_cache_memory = 0;           // bytes; 0: from memory_utilization
   double memory_utilization = 0.0;       // share of available memory for KV; 0: CPU default

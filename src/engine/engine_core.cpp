@@ -21,14 +21,6 @@ int64_t available_memory_bytes() {
   return 0;
 }
 
-Result<DType> resolve_kv_dtype(const std::string& name, const model::Model& m) {
-  if (name == "auto") return m.weights().lm_head.dtype == DType::kF32 ? DType::kF32 : DType::kF16;
-  auto t = parse_dtype(name);
-  if (!t || (*t != DType::kF16 && *t != DType::kBF16 && *t != DType::kF32))
-    return invalid_argument("--kv-cache-dtype must be auto, f16, bf16 or f32, got '" + name + "'");
-  return *t;
-}
-
 }  // namespace
 
 Status EngineConfig::validate() const {
@@ -51,7 +43,7 @@ Result<std::unique_ptr<EngineCore>> EngineCore::create(const EngineConfig& confi
   e->pool_ = std::make_unique<ThreadPool>(config.threads > 0 ? config.threads : physical_core_count());
   EMBER_ASSIGN_OR_RETURN(e->model_, model::Model::load(config.model, config.load, *e->pool_));
   const model::ModelConfig& mc = e->model_->config();
-  EMBER_ASSIGN_OR_RETURN(DType kv_dtype, resolve_kv_dtype(config.kv_cache_dtype, *e->model_));
+  EMBER_ASSIGN_OR_RETURN(DType kv_dtype, kv::parse_kv_cache_dtype(config.kv_cache_dtype, e->model_->weights().lm_head.dtype));
 
   // KV pool size: explicit bytes, a share of available memory, or on the CPU
   // a quarter of available memory capped at 4 GiB.

@@ -73,7 +73,9 @@ void add_inplace(float* x, const float* y, int64_t n);
 
 // --- KV cache and attention -------------------------------------------------
 // A layer's K (or V) cache holds num_slots rows of kv_dim = n_kv_heads *
-// head_dim values in kv_dtype (f32, f16 or bf16), slot = block * block_size +
+// head_dim values in kv_dtype (f32, f16, bf16, or Q8_0: each head's values
+// in blocks of 32, so head_dim % 32 == 0; an element offset o starts at byte
+// row_bytes(kv_dtype, o)), slot = block * block_size +
 // offset in block. Each block is [n_kv_heads][block_size][head_dim]: one KV
 // head's rows of a block are contiguous, which is how attention reads them.
 

@@ -10,10 +10,25 @@ size_t KvCache::bytes_per_token(const model::ModelConfig& c, DType dtype) {
   return 2 * static_cast<size_t>(c.n_layers) * row_bytes(dtype, c.kv_dim());
 }
 
+namespace {
+bool is_kv_dtype(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16 || t == DType::kQ8_0; }
+}  // namespace
+
+Result<DType> parse_kv_cache_dtype(const std::string& name, DType weights_dtype) {
+  if (name == "auto") return weights_dtype == DType::kF32 ? DType::kF32 : DType::kF16;
+  const auto t = parse_dtype(name);
+  if (!t || !is_kv_dtype(*t))
+    return invalid_argument("--kv-cache-dtype must be auto, f16, bf16, f32 or q8_0, got '" + name + "'");
+  return *t;
+}
+
 Result<KvCache> KvCache::create(const model::ModelConfig& c, DType dtype, int64_t num_blocks,
                                 int64_t block_size) {
-  if (dtype != DType::kF32 && dtype != DType::kF16 && dtype != DType::kBF16)
-    return invalid_argument("KV cache dtype must be f32, f16 or bf16, got " + std::string(dtype_name(dtype)));
+  if (!is_kv_dtype(dtype))
+    return invalid_argument("KV cache dtype must be f32, f16, bf16 or q8_0, got " + std::string(dtype_name(dtype)));
+  if (dtype == DType::kQ8_0 && c.head_dim % 32 != 0)
+    return invalid_argument("a q8_0 KV cache needs a head size that is a multiple of 32 (this model's is " +
+                            std::to_string(c.head_dim) + "): use f16");
   if (num_blocks <= 0 || block_size <= 0 || block_size > 1024)
     return invalid_argument("KV cache needs a positive block count and a block size in [1, 1024]");
   KvCache kv;

@@ -1,11 +1,14 @@
 // The KV tensors: for each layer a K and a V buffer of num_blocks blocks of
-// block_size x kv_dim values in 16-bit (default) or f32, each block
-// contiguous (its layout: kernels::kv_cache_offset). The only part of kv/ that
-// touches memory; block bookkeeping is separate and works on integers.
+// block_size x kv_dim values in 16-bit (default), f32 or Q8_0 (each head's
+// row in blocks of 32 int8 with an f16 scale: 8.5 bits a value, 1.88x the
+// tokens of f16 in the same memory), each block contiguous (its layout:
+// kernels::kv_cache_offset). The only part of kv/ that touches memory; block
+// bookkeeping is separate and works on integers.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -13,6 +16,10 @@
 #include "model/model_config.h"
 
 namespace ember::kv {
+
+// The KV dtype a --kv-cache-dtype value names: auto (f32 for a model with
+// f32 weights, given as weights_dtype, else f16), f16, bf16, f32 or q8_0.
+Result<DType> parse_kv_cache_dtype(const std::string& name, DType weights_dtype);
 
 class KvCache {
  public:

@@ -33,9 +33,11 @@ std::vector<Reference> load_reference(const std::string& model_dir) {
   return refs;
 }
 
-std::unique_ptr<EngineCore> make_engine(const std::string& path, int64_t kv_bytes, int64_t budget = 2048) {
+std::unique_ptr<EngineCore> make_engine(const std::string& path, int64_t kv_bytes, int64_t budget = 2048,
+                                        const std::string& kv_dtype = "auto") {
   EngineConfig c;
   c.model = path;
+  c.kv_cache_dtype = kv_dtype;
   c.threads = 2;
   c.kv_cache_memory = kv_bytes;
   c.max_num_batched_tokens = budget;
@@ -80,6 +82,25 @@ std::map<RequestId, Result_> run(EngineCore& e, const std::vector<std::pair<int,
   return out;
 }
 
+// `count` requests (the fixture sequences repeated), request k arriving at
+// step k % stagger, each giving the tokens and log-probs it gave alone.
+void expect_mixed_batch_matches_alone(EngineCore& engine, const std::vector<Reference>& refs,
+                                      const std::vector<Result_>& alone, int count, int stagger,
+                                      const std::string& model) {
+  std::vector<std::pair<int, NewRequest>> arrivals;
+  for (int k = 0; k < count; ++k)
+    arrivals.push_back({k % stagger, NewRequest{1000 + k, refs[k % refs.size()].prompt, greedy(32), ""}});
+  auto mixed = run(engine, arrivals);
+  for (int k = 0; k < count; ++k) {
+    const auto& got = mixed[1000 + k];
+    const auto& want = alone[k % refs.size()];
+    EXPECT_EQ(got.tokens, want.tokens) << model << " batch " << count << " request " << k;
+    ASSERT_EQ(got.logprobs.size(), want.logprobs.size());
+    for (size_t j = 0; j < got.logprobs.size(); ++j)
+      EXPECT_NEAR(got.logprobs[j], want.logprobs[j], 1e-4) << model << " batch " << count << " step " << j;
+  }
+}
+
 TEST(EngineCore, BatchedGenerationMatchesLlamaCppAndRunningAlone) {
   for (const std::string model : {"tiny-qwen2", "tiny-qwen2-hd128"}) {
     const auto refs = load_reference(model);
@@ -95,23 +116,48 @@ TEST(EngineCore, BatchedGenerationMatchesLlamaCppAndRunningAlone) {
       alone.push_back(r[i]);
     }
     // Mixed: 8, 32 and 64 requests (the fixture sequences repeated) arriving at different steps.
-    for (int count : {8, 32, 64}) {
-      std::vector<std::pair<int, NewRequest>> arrivals;
-      for (int k = 0; k < count; ++k)
-        arrivals.push_back({k % 7, NewRequest{1000 + k, refs[k % refs.size()].prompt, greedy(32), ""}});
-      auto mixed = run(*engine, arrivals);
-      for (int k = 0; k < count; ++k) {
-        const auto& got = mixed[1000 + k];
-        const auto& want = alone[k % refs.size()];
-        EXPECT_EQ(got.tokens, want.tokens) << model << " batch " << count << " request " << k;
-        ASSERT_EQ(got.logprobs.size(), want.logprobs.size());
-        for (size_t j = 0; j < got.logprobs.size(); ++j)
-          EXPECT_NEAR(got.logprobs[j], want.logprobs[j], 1e-4) << model << " batch " << count << " step " << j;
-      }
-    }
+    for (int count : {8, 32, 64}) expect_mixed_batch_matches_alone(*engine, refs, alone, count, 7, model);
     const auto stats = engine->stats();
     EXPECT_EQ(stats.scheduler.kv_blocks_used, 0);
   }
+}
+
+// An 8-bit KV cache changes the numbers (llama.cpp's fixtures use an F32
+// one), but not batch invariance: each request's tokens and log-probs are
+// the same alone and mixed into batches, and every block comes back.
+TEST(EngineCore, Q8_0KvCacheKeepsBatchInvariance) {
+  for (const std::string model : {"tiny-qwen2", "tiny-qwen2-hd128"}) {
+    const auto refs = load_reference(model);
+    if (refs.empty()) GTEST_SKIP() << "fixtures missing";
+    auto engine = make_engine(kModels + "/" + model + "/" + model + "-F32.gguf", 64 << 20, 2048, "q8_0");
+    ASSERT_TRUE(engine);
+    std::vector<Result_> alone;
+    size_t same_as_f32 = 0, total = 0;
+    for (size_t i = 0; i < refs.size(); ++i) {
+      auto r = run(*engine, {{0, NewRequest{static_cast<RequestId>(i), refs[i].prompt, greedy(32), ""}}});
+      ASSERT_EQ(r[i].tokens.size(), 32u);
+      for (size_t j = 0; j < 32 && r[i].tokens[j] == refs[i].greedy[j]; ++j) ++same_as_f32;
+      total += 32;
+      alone.push_back(r[i]);
+    }
+    std::printf("  %s, q8_0 KV: %zu of %zu greedy tokens before the first that differs from llama.cpp's (F32 KV)\n",
+                model.c_str(), same_as_f32, total);
+    for (int count : {8, 32}) expect_mixed_batch_matches_alone(*engine, refs, alone, count, 5, model);
+    EXPECT_EQ(engine->stats().scheduler.kv_blocks_used, 0);
+  }
+}
+
+TEST(EngineCore, RefusesAnUnknownKvCacheDtype) {
+  const std::string path = kModels + "/tiny-qwen2/tiny-qwen2-F32.gguf";
+  if (!file_exists(path)) GTEST_SKIP() << "fixtures missing";
+  EngineConfig c;
+  c.model = path;
+  c.kv_cache_memory = 16 << 20;
+  c.kv_cache_dtype = "q4_0";
+  auto e = EngineCore::create(c);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("--kv-cache-dtype must be auto, f16, bf16, f32 or q8_0"), std::string::npos)
+      << e.status().to_string();
 }
 
 TEST(EngineCore, PrefixCacheSkipsTheSharedPrefillAndKeepsTheOutput) {

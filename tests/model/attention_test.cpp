@@ -1,6 +1,8 @@
 // Paged attention against a naive double-precision softmax(QKᵀ)V computed
 // from the definition, on random inputs: several sequences with different
-// prompt and context lengths, shuffled block tables, GQA, every KV dtype.
+// prompt and context lengths, shuffled block tables, GQA, every KV dtype
+// (the reference reads the values as the dtype stores them: Q8_0 through the
+// tensor library's quantize_row / dequantize_row).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "kernels/isa.h"
 #include "kernels/ops.h"
 #include "tensor/fp16.h"
+#include "tensor/quant.h"
 
 namespace ember::kernels {
 namespace {
@@ -34,8 +37,7 @@ void run_case(DType kv_dtype, int64_t n_heads, int64_t n_kv_heads, int64_t hd, s
   std::iota(pool_ids.begin(), pool_ids.end(), 0);
   std::shuffle(pool_ids.begin(), pool_ids.end(), rng);
   const int64_t slots = static_cast<int64_t>(pool_ids.size()) * block;
-  const size_t elem = kv_dtype == DType::kF32 ? 4 : 2;
-  std::vector<uint8_t> kc(slots * kv_dim * elem), vc(slots * kv_dim * elem);
+  std::vector<uint8_t> kc(row_bytes(kv_dtype, slots * kv_dim)), vc(kc.size());
   // Reference copies of what the cache holds, as the cache's dtype rounds them.
   std::vector<double> kref(slots * kv_dim), vref(slots * kv_dim);
   std::vector<std::vector<int32_t>> tables;
@@ -52,14 +54,19 @@ void run_case(DType kv_dtype, int64_t n_heads, int64_t n_kv_heads, int64_t hd, s
       for (auto& x : k) x = normal(rng);
       for (auto& x : v) x = normal(rng);
       kv_write(k.data(), v.data(), kv_dim, 1, n_kv_heads, hd, block, &slot, kv_dtype, kc.data(), vc.data());
+      // each head's row as the cache's dtype rounds it (Q8_0: its own blocks of 32)
+      auto round = [&](std::vector<float>& x) {
+        for (int64_t h = 0; h < n_kv_heads; ++h) {
+          std::vector<uint8_t> bytes(row_bytes(kv_dtype, hd));
+          quantize_row(kv_dtype, x.data() + h * hd, bytes.data(), hd);
+          dequantize_row(kv_dtype, bytes.data(), x.data() + h * hd, hd);
+        }
+      };
+      round(k);
+      round(v);
       for (int64_t d = 0; d < kv_dim; ++d) {
-        auto round = [&](float x) -> double {
-          if (kv_dtype == DType::kF16) return f16_to_f32(f32_to_f16(x));
-          if (kv_dtype == DType::kBF16) return bf16_to_f32(f32_to_bf16(x));
-          return x;
-        };
-        kref[slot * kv_dim + d] = round(k[d]);
-        vref[slot * kv_dim + d] = round(v[d]);
+        kref[slot * kv_dim + d] = k[d];
+        vref[slot * kv_dim + d] = v[d];
       }
     }
     seqs.push_back({row, s.q_len, s.context_len, nullptr});
@@ -133,10 +140,11 @@ TEST(Attention, MatchesNaiveSoftmaxForPrefillDecodeAndMixedBatches) {
   for (Isa isa : runnable_isas()) {
     ASSERT_TRUE(set_active_isa(isa));
     SCOPED_TRACE(isa_name(isa));
-    for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) {
+    for (DType dt : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
       run_case(dt, 12, 2, 128, mixed, 2, 1e-4);  // DeepSeek-R1-Distill-Qwen-1.5B head layout
       run_case(dt, 4, 2, 32, mixed, 3, 1e-4);
       run_case(dt, 2, 2, 64, {{17, 17}}, 1, 1e-4);  // no GQA
+      if (dt == DType::kQ8_0) continue;  // Q8_0 needs head_dim % 32 == 0 (KvCache refuses the rest)
       run_case(dt, 14, 2, 8, {{3, 40}, {1, 9}}, 2, 1e-4);  // odd group, the smallest SIMD head
       run_case(dt, 2, 1, 12, {{4, 20}}, 1, 1e-4);  // head_dim not a multiple of 8: the portable path
     }

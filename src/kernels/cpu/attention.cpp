@@ -16,6 +16,7 @@
 #include "kernels/isa.h"
 #include "kernels/ops.h"
 #include "tensor/fp16.h"
+#include "tensor/quant.h"
 
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 #define EMBER_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -40,15 +41,18 @@ void load_rows(const void* cache, DType dt, const int64_t* offsets, int64_t coun
       const uint16_t* p = static_cast<const uint16_t*>(cache) + base;
 #pragma omp simd
       for (int64_t d = 0; d < hd; ++d) o[d] = f16_to_f32_branchless(p[d]);
-    } else {
+    } else if (dt == DType::kBF16) {
       const uint16_t* p = static_cast<const uint16_t*>(cache) + base;
 #pragma omp simd
       for (int64_t d = 0; d < hd; ++d) o[d] = bf16_to_f32(p[d]);
+    } else {  // Q8_0: a head's row is whole blocks (head_dim % 32 == 0)
+      dequantize_row(dt, static_cast<const uint8_t*>(cache) + row_bytes(dt, base), o, hd);
     }
   }
 }
 
-// n values of src into the cache from element `base` on.
+// n values of src into the cache from element `base` on (for Q8_0 a multiple
+// of 32: each head's row is quantized in blocks of its own).
 void store_values(void* cache, DType dt, int64_t base, const float* src, int64_t n) {
   switch (dt) {
     case DType::kF32:
@@ -59,6 +63,9 @@ void store_values(void* cache, DType dt, int64_t base, const float* src, int64_t
       for (int64_t i = 0; i < n; ++i) p[i] = f32_to_f16(src[i]);
       break;
     }
+    case DType::kQ8_0:
+      quantize_row(dt, src, static_cast<uint8_t*>(cache) + row_bytes(dt, base), n);
+      break;
     default: {
       uint16_t* p = static_cast<uint16_t*>(cache) + base;
       for (int64_t i = 0; i < n; ++i) p[i] = f32_to_bf16(src[i]);

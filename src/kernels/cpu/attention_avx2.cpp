@@ -1,8 +1,8 @@
 // AVX2 attention tiles and SwiGLU (attention_avx2.h).
 //
 // For one query row, the query heads that share a KV head (up to 6 at once)
-// are scored and accumulated together, straight from the cache's 16-bit (or
-// f32) rows: each K or V vector is converted once into a register and used
+// are scored and accumulated together, straight from the cache's 16-bit (f32 or
+// Q8_0) rows: each K or V vector is converted once into a register and used
 // by every head of the group, so nothing is converted into a buffer and read
 // back.
 //  - Scores: two keys at a time, one accumulator of 8 dimensions per (head,
@@ -63,11 +63,34 @@ inline float hmax(__m256 v) {
   return _mm_cvtss_f32(m);
 }
 
-// 8 cache values as f32: the cache's element type decides the conversion.
+// Values per scale of a cache row: Q8_0 rows are blocks of 32 int8 codes
+// after an f16 scale; the other types need none (one step of 8).
 template <DType DT>
-inline __m256 load8(const void* row, int64_t d) {
+constexpr int64_t kScaleBlock = DT == DType::kQ8_0 ? 32 : 8;
+
+// The scale of the block holding value d of a Q8_0 row, in every lane
+// (unused for the other types).
+template <DType DT>
+inline __m256 row_scale(const void* row, int64_t d) {
+  if constexpr (DT == DType::kQ8_0) {
+    uint16_t h;
+    __builtin_memcpy(&h, static_cast<const uint8_t*>(row) + d / 32 * 34, 2);
+    return _mm256_set1_ps(_cvtsh_ss(h));
+  } else {
+    return _mm256_setzero_ps();
+  }
+}
+
+// 8 cache values as f32: the cache's element type decides the conversion
+// (Q8_0: codes times `scale`, row_scale of the same block).
+template <DType DT>
+inline __m256 load8(const void* row, int64_t d, __m256 scale) {
   if constexpr (DT == DType::kF32) {
     return _mm256_loadu_ps(static_cast<const float*>(row) + d);
+  } else if constexpr (DT == DType::kQ8_0) {
+    const uint8_t* q = static_cast<const uint8_t*>(row) + d / 32 * 34 + 2 + d % 32;
+    const __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))));
+    return _mm256_mul_ps(v, scale);
   } else {
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(row) + d));
     if constexpr (DT == DType::kF16) return _mm256_cvtph_ps(h);
@@ -101,7 +124,7 @@ inline void prefetch_row(const void* row, int64_t bytes) {
 template <DType DT, int H>
 void attend_chunk(const ChunkArgs& c) {
   const int64_t hd = c.hd, visible = c.visible, blocks = (visible + 7) / 8;
-  const int64_t row_bytes = hd * (DT == DType::kF32 ? 4 : 2);
+  const int64_t rb = static_cast<int64_t>(row_bytes(DT, hd));
   __m256 vmax[H];
   for (int h = 0; h < H; ++h) vmax[h] = _mm256_set1_ps(-INFINITY);
   for (int64_t b = 0; b < blocks; ++b) {
@@ -109,18 +132,21 @@ void attend_chunk(const ChunkArgs& c) {
       const void* k0 = c.k[8 * b + 2 * pr];
       const void* k1 = c.k[8 * b + 2 * pr + 1];
       for (int64_t j = 8 * b + 2 * pr; j < std::min<int64_t>(8 * b + 2 * pr + 2, c.next_count); ++j) {
-        prefetch_row(c.next_k[j], row_bytes);
-        prefetch_row(c.next_v[j], row_bytes);
+        prefetch_row(c.next_k[j], rb);
+        prefetch_row(c.next_v[j], rb);
       }
       __m256 a0[H], a1[H];
       for (int h = 0; h < H; ++h) a0[h] = a1[h] = _mm256_setzero_ps();
-      for (int64_t d = 0; d < hd; d += 8) {
-        const __m256 x0 = load8<DT>(k0, d), x1 = load8<DT>(k1, d);
-        for (int h = 0; h < H; ++h) {
-          __m256 qd = _mm256_loadu_ps(c.q + h * hd + d);
-          __asm__("" : "+x"(qd));  // one load for both keys (GCC would fold it into each FMA)
-          a0[h] = _mm256_fmadd_ps(qd, x0, a0[h]);
-          a1[h] = _mm256_fmadd_ps(qd, x1, a1[h]);
+      for (int64_t d0 = 0; d0 < hd; d0 += kScaleBlock<DT>) {
+        const __m256 s0 = row_scale<DT>(k0, d0), s1 = row_scale<DT>(k1, d0);
+        for (int64_t d = d0; d < d0 + kScaleBlock<DT>; d += 8) {
+          const __m256 x0 = load8<DT>(k0, d, s0), x1 = load8<DT>(k1, d, s1);
+          for (int h = 0; h < H; ++h) {
+            __m256 qd = _mm256_loadu_ps(c.q + h * hd + d);
+            __asm__("" : "+x"(qd));  // one load for both keys (GCC would fold it into each FMA)
+            a0[h] = _mm256_fmadd_ps(qd, x0, a0[h]);
+            a1[h] = _mm256_fmadd_ps(qd, x1, a1[h]);
+          }
         }
       }
       for (int h = 0; h < H; ++h) c.pairs[h * 4 + pr] = _mm256_hadd_ps(a0[h], a1[h]);
@@ -155,6 +181,17 @@ void attend_chunk(const ChunkArgs& c) {
     c.l[h] = c.l[h] * corr[h] + hsum(vsum);
     c.m[h] = m_new;
   }
+  // Q8_0: the V rows' block scales as f32, each read by two 16-dimension steps
+  constexpr int64_t kMaxScaleBlocks = 16;  // head_dim <= 512 (attention_supported)
+  alignas(32) float vscale[DT == DType::kQ8_0 ? kKeyChunk * kMaxScaleBlocks : 1];
+  const int64_t nsb = hd / 32;
+  if constexpr (DT == DType::kQ8_0)
+    for (int64_t j = 0; j < visible; ++j)
+      for (int64_t b = 0; b < nsb; ++b) {
+        uint16_t h;
+        __builtin_memcpy(&h, static_cast<const uint8_t*>(c.v[j]) + 34 * b, 2);
+        vscale[j * nsb + b] = _cvtsh_ss(h);
+      }
   // P·V over 16 dimensions at a time (a last 8 when hd is not a multiple of 16)
   for (int64_t d = 0; d < hd; d += 16) {
     const bool two = d + 16 <= hd;
@@ -166,7 +203,9 @@ void attend_chunk(const ChunkArgs& c) {
     }
     if (two) {
       for (int64_t j = 0; j < visible; ++j) {
-        const __m256 x0 = load8<DT>(c.v[j], d), x1 = load8<DT>(c.v[j], d + 8);
+        // d and d + 8 are in one block
+        const __m256 sv = DT == DType::kQ8_0 ? _mm256_broadcast_ss(vscale + j * nsb + d / 32) : _mm256_setzero_ps();
+        const __m256 x0 = load8<DT>(c.v[j], d, sv), x1 = load8<DT>(c.v[j], d + 8, sv);
         for (int h = 0; h < H; ++h) {
           const __m256 pj = _mm256_broadcast_ss(c.s + h * kKeyChunk + j);
           a0[h] = _mm256_fmadd_ps(pj, x0, a0[h]);
@@ -175,7 +214,7 @@ void attend_chunk(const ChunkArgs& c) {
       }
     } else {
       for (int64_t j = 0; j < visible; ++j) {
-        const __m256 x0 = load8<DT>(c.v[j], d);
+        const __m256 x0 = load8<DT>(c.v[j], d, row_scale<DT>(c.v[j], d));
         for (int h = 0; h < H; ++h) a0[h] = _mm256_fmadd_ps(_mm256_broadcast_ss(c.s + h * kKeyChunk + j), x0, a0[h]);
       }
     }
@@ -201,12 +240,16 @@ void attend_chunk_heads(const ChunkArgs& c, int heads) {
 void attend_chunk_any(DType dt, const ChunkArgs& c, int heads) {
   if (dt == DType::kF16) return attend_chunk_heads<DType::kF16>(c, heads);
   if (dt == DType::kBF16) return attend_chunk_heads<DType::kBF16>(c, heads);
+  if (dt == DType::kQ8_0) return attend_chunk_heads<DType::kQ8_0>(c, heads);
   return attend_chunk_heads<DType::kF32>(c, heads);
 }
 
 }  // namespace
 
-bool attention_supported(const AttentionParams& p) { return p.head_dim % 8 == 0 && p.head_dim > 0; }
+bool attention_supported(const AttentionParams& p) {
+  if (p.kv_dtype == DType::kQ8_0) return p.head_dim > 0 && p.head_dim % 32 == 0 && p.head_dim <= 512;
+  return p.head_dim > 0 && p.head_dim % 8 == 0;
+}
 
 AttentionTiles::AttentionTiles(const AttentionParams& p, int64_t max_rows) : p_(p) {
   const int64_t hd = p.head_dim, vectors = max_rows * (p.n_heads / p.n_kv_heads);
@@ -235,7 +278,6 @@ void AttentionTiles::run(const Tile& tile, const Tile* next) {
   std::fill_n(acc_.data(), vectors * hd, 0.0f);
   std::fill_n(m_.data(), vectors, -INFINITY);
   std::fill_n(l_.data(), vectors, 0.0f);
-  const size_t elem = p.kv_dtype == DType::kF32 ? 4 : 2;
   const auto* kbase = static_cast<const uint8_t*>(p.k_cache);
   const auto* vbase = static_cast<const uint8_t*>(p.v_cache);
   alignas(32) __m256 pairs[kMaxHeads * 4];
@@ -249,7 +291,7 @@ void AttentionTiles::run(const Tile& tile, const Tile* next) {
     const void** rk = rows_k_.data() + half * kKeyChunk;
     const void** rv = rows_v_.data() + half * kKeyChunk;
     for (int64_t j = 0; j < count; ++j) {
-      const size_t off = static_cast<size_t>(kv_cache_offset(p, *t.seq, c0 + j, t.kvh)) * elem;
+      const size_t off = row_bytes(p.kv_dtype, kv_cache_offset(p, *t.seq, c0 + j, t.kvh));
       rk[j] = kbase + off;
       rv[j] = vbase + off;
     }
