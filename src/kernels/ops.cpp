@@ -54,7 +54,8 @@ void matmul(const PackedWeight& w, const float* x, int64_t n, const float* bias,
 
 void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n, ThreadPool& pool) {
   // (x8 weights exist only where AVX2 runs: the check itself is AVX2 code)
-  if (!outs.empty() && outs[0].w->layout == kLayoutX8Avx2 && avx2::can_share_input_x8(outs)) return avx2::matmul_x8_shared_input(outs, x, n, pool);
+  if (!outs.empty() && outs[0].w->layout == kLayoutX8Avx2 && avx2::can_share_input_x8(outs))
+    return avx2::matmul_x8_shared_input(outs, x, n, pool);
   for (const MatmulOutput& o : outs) matmul(*o.w, x, n, o.bias, o.y, pool);
 }
 

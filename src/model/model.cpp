@@ -16,6 +16,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 constexpr int64_t kSiluGrain = 8192;  // values per piece of the threads' SwiGLU
 
+// An optional bias: its data, or nullptr when the model has none.
+const float* bias_or_null(const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); }
+
 void grow(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
@@ -88,9 +91,9 @@ Status Model::forward(const ForwardBatch& batch, const KvCacheView& kv, float* l
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = weights_.layers[l];
     kernels::rms_norm(s.x.data(), L.attn_norm.data(), n, H, c.rms_eps, s.h.data());
-    auto bias = [](const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); };
-    const kernels::MatmulOutput qkv[] = {
-        {&L.wq, bias(L.bq), s.q.data()}, {&L.wk, bias(L.bk), s.k.data()}, {&L.wv, bias(L.bv), s.v.data()}};
+    const kernels::MatmulOutput qkv[] = {{&L.wq, bias_or_null(L.bq), s.q.data()},
+                                         {&L.wk, bias_or_null(L.bk), s.k.data()},
+                                         {&L.wv, bias_or_null(L.bv), s.v.data()}};
     kernels::matmul_shared_input(qkv, s.h.data(), n, pool);
     if (c.qk_norm) {
       kernels::rms_norm(s.q.data(), L.q_norm.data(), n * c.n_heads, hd, c.rms_eps, s.q.data());

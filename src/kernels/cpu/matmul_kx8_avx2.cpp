@@ -86,12 +86,6 @@ void tile_q4_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, 
 }
 
 namespace {
-// The first and the middle line of the Q6_Kx8 block 2 ahead of p.
-inline void prefetch_q6_k_ahead(const uint8_t* p) {
-  _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
-}
-
 // The 4 code vectors of Q6_K unit u (96 bytes at q): bits 0-5 of X, Y, Z and
 // the fourth value's code gathered from their bits 6-7.
 struct Q6Codes {
@@ -108,13 +102,13 @@ inline Q6Codes unpack_unit(const uint8_t* q) {
 }
 
 // Where a Q6_K tile's codes come from: unpacked from the packed group here
-// (kPacked), the same and also stored to `codes` for the group's later tiles
+// (kPacked), the same and also stored to `store` for the group's later tiles
 // (kPackedStore), or read back from `codes` (kCodes).
 enum class Q6Source { kPacked, kPackedStore, kCodes };
 
 template <int T, Q6Source Src>
-void q6_k_tile(const uint8_t* group, uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next,
-               float out[][16]) {
+void q6_k_tile(const uint8_t* group, const uint8_t* codes, uint8_t* store, const ActQ8K* x, int64_t xs, int64_t nb,
+               NextGroup next, float out[][16]) {
   constexpr bool Codes = Src == Q6Source::kCodes;
   __m256 facc[T];
   #pragma GCC unroll 16
@@ -127,8 +121,9 @@ void q6_k_tile(const uint8_t* group, uint8_t* codes, const ActQ8K* x, int64_t xs
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* p = group + b * kQ6_Kx8Bytes;
     if constexpr (T > 1) prefetch_next<kQ6_Kx8Bytes>(next, b);
-    if constexpr (!Codes) {
-      prefetch_q6_k_ahead(p);
+    if constexpr (!Codes) {  // the first and the middle line of the block 2 ahead
+      _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p + 2 * kQ6_Kx8Bytes + 832), _MM_HINT_T0);
     }
     __m256i iacc[T];
     #pragma GCC unroll 16
@@ -148,7 +143,7 @@ void q6_k_tile(const uint8_t* group, uint8_t* codes, const ActQ8K* x, int64_t xs
         } else {
           w = unpack_unit(p + 144 + 96 * u);
           if constexpr (Src == Q6Source::kPackedStore) {
-            uint8_t* c = codes + b * kQ6_KCodesBytes + 128 * u;
+            uint8_t* c = store + b * kQ6_KCodesBytes + 128 * u;
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(c), w.w0);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 32), w.w1);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 64), w.w2);
@@ -185,19 +180,19 @@ void q6_k_tile(const uint8_t* group, uint8_t* codes, const ActQ8K* x, int64_t xs
 
 template <int T>
 void tile_q6_kx8(const uint8_t* group, const ActQ8K* x, int64_t xs, int64_t nb, NextGroup next, float out[][16]) {
-  q6_k_tile<T, Q6Source::kPacked>(group, nullptr, x, xs, nb, next, out);
+  q6_k_tile<T, Q6Source::kPacked>(group, nullptr, nullptr, x, xs, nb, next, out);
 }
 
 template <int T>
 void tile_q6_kx8_unpacking(const uint8_t* group, uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb,
                            NextGroup next, float out[][16]) {
-  q6_k_tile<T, Q6Source::kPackedStore>(group, codes, x, xs, nb, next, out);
+  q6_k_tile<T, Q6Source::kPackedStore>(group, nullptr, codes, x, xs, nb, next, out);
 }
 
 template <int T>
 void tile_q6_kx8_codes(const uint8_t* group, const uint8_t* codes, const ActQ8K* x, int64_t xs, int64_t nb,
                        NextGroup next, float out[][16]) {
-  q6_k_tile<T, Q6Source::kCodes>(group, const_cast<uint8_t*>(codes), x, xs, nb, next, out);
+  q6_k_tile<T, Q6Source::kCodes>(group, codes, nullptr, x, xs, nb, next, out);
 }
 
 #define EMBER_INSTANTIATE(T)                                                                      \

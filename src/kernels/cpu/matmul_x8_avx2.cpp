@@ -278,20 +278,29 @@ struct TilePlace {
   int64_t index, count;
 };
 
-// One weight of a for_each_tile pass: its groups (gb bytes each, from base),
-// the lines per block its tiles prefetch of a next group (0: none), and
-// where its outputs go (y: [n, M], + bias for the first K-block).
+// One weight of a for_each_tile pass: its groups (gb bytes each, from base)
+// and where its outputs go (y: [n, M], + bias for the first K-block).
 struct Segment {
   const uint8_t* base = nullptr;
   size_t gb = 0;
   int64_t groups = 0;
   DType dtype = DType::kF32;
-  int lines = 0;
   int64_t M = 0;
   const float* bias = nullptr;
   float* y = nullptr;
 };
 constexpr int kMaxSegments = 4;
+
+// The lines per block (per 4 blocks for Q8_0) a tile of dt prefetches of the
+// next group; BF16 tiles prefetch none.
+int prefetch_lines(DType dt) {
+  switch (dt) {
+    case DType::kQ8_0: return static_cast<int>((kQ8_0x8Prefetch + 63) / 64);
+    case DType::kQ4_K: return static_cast<int>((kQ4_Kx8Bytes + 63) / 64);
+    case DType::kQ6_K: return static_cast<int>((kQ6_Kx8Bytes + 63) / 64);
+    default: return 0;
+  }
+}
 
 // Runs tile(segment, first group, groups (1 or G), token, tokens, TilePlace,
 // K-block, the next unit's first group's lines to prefetch (next_group; none
@@ -327,11 +336,12 @@ void for_each_tile(std::span<const Segment> segs, int64_t n, int64_t chunk, int6
           const uint8_t* next = u + 1 < first[s + 1] ? S.base + (g + G) * S.gb
                                 : s + 1 < ns && segs[s + 1].dtype == S.dtype ? segs[s + 1].base
                                                                               : nullptr;
+          const int lines = prefetch_lines(S.dtype);
           // tiles of as even sizes as TT allows (BF16, 16 tokens: 4 x 4 rather than 5, 5, 5, 1)
           const int64_t tiles = (c1 - c0 + TT - 1) / TT;
           for (int64_t ti = 0, t = c0; ti < tiles; ++ti) {
             const int toks = static_cast<int>((c1 - c0) * (ti + 1) / tiles - (c1 - c0) * ti / tiles);
-            tile(S, g, gs, t, toks, TilePlace{ti, tiles}, kb, next_group(next, S.lines, ti, tiles, next != nullptr), out);
+            tile(S, g, gs, t, toks, TilePlace{ti, tiles}, kb, next_group(next, lines, ti, tiles, next != nullptr), out);
             for (int i = 0; i < toks; ++i)
               for (int k = 0; k < gs; ++k) {
                 float* dst = S.y + (t + i) * S.M + 8 * (g + k);
@@ -443,7 +453,7 @@ Segment segment(const PackedWeight& w, const float* bias, float* y) {
 
 // The whole groups of segments that all take one activation format (BF16,
 // Q8_0, or Q4_K and Q6_K with Q8_K), K columns each, on the n rows of x.
-void matmul_segments(std::span<Segment> segs, int64_t K, const float* x, int64_t n, ThreadPool& pool) {
+void matmul_segments(std::span<const Segment> segs, int64_t K, const float* x, int64_t n, ThreadPool& pool) {
   const DType dt = segs[0].dtype;
   if (dt == DType::kBF16) {
     // K-blocks only when the activations would not stay in L2 anyway (not in decode)
@@ -465,7 +475,6 @@ void matmul_segments(std::span<Segment> segs, int64_t K, const float* x, int64_t
     const int64_t nb = K / 32;
     const ActQ8* const act = quantized_activations<ActQ8>(x, n, K, nb, pool, quantize_act_q8);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8), kTokens);
-    for (Segment& s : segs) s.lines = (kQ8_0x8Prefetch + 63) / 64;
     for_each_tile<1, kTokens>(segs, n, chunk, 1, pool,
                               [&](const Segment& S, int64_t g, int, int64_t t, int toks, TilePlace, int64_t,
                                   NextGroup next, float out[][16]) {
@@ -475,8 +484,6 @@ void matmul_segments(std::span<Segment> segs, int64_t K, const float* x, int64_t
     const int64_t nb = K / 256;
     const ActQ8K* const act = quantized_activations<ActQ8K>(x, n, K, nb, pool, quantize_act_q8k);
     const int64_t chunk = token_chunk(nb * sizeof(ActQ8K), kTokens);
-    for (Segment& s : segs)
-      s.lines = static_cast<int>(((s.dtype == DType::kQ4_K ? kQ4_Kx8Bytes : kQ6_Kx8Bytes) + 63) / 64);
     for_each_tile<1, kTokens>(segs, n, chunk, 1, pool,
                               [&](const Segment& S, int64_t g, int, int64_t t, int toks, TilePlace place, int64_t,
                                   NextGroup next, float out[][16]) {
@@ -498,8 +505,9 @@ void matmul_segments(std::span<Segment> segs, int64_t K, const float* x, int64_t
   }
 }
 
-// Which activation format a weight's tiles take.
-int activation_family(DType dt) { return dt == DType::kQ6_K ? static_cast<int>(DType::kQ4_K) : static_cast<int>(dt); }
+// Which activation format a weight's tiles take, named by one weight type
+// that takes it (Q6_K tiles take Q4_K's Q8_K).
+DType activation_family(DType dt) { return dt == DType::kQ6_K ? DType::kQ4_K : dt; }
 
 }  // namespace
 
@@ -515,15 +523,15 @@ bool can_share_input_x8(std::span<const MatmulOutput> outs) {
 void matmul_x8_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n, ThreadPool& pool) {
   Segment segs[kMaxSegments];
   for (size_t i = 0; i < outs.size(); ++i) segs[i] = segment(*outs[i].w, outs[i].bias, outs[i].y);
-  matmul_segments(std::span<Segment>(segs, outs.size()), outs[0].w->cols, x, n, pool);
+  matmul_segments(std::span<const Segment>(segs, outs.size()), outs[0].w->cols, x, n, pool);
 }
 
 void matmul_x8(const PackedWeight& w, const float* x, int64_t n, const float* bias, float* y, ThreadPool& pool) {
   const int64_t K = w.cols, M = w.rows, groups = M / 8, tail = M % 8;
   const uint8_t* base = static_cast<const uint8_t*>(w.data);
   const size_t gb = group_bytes(w.dtype, K);
-  Segment seg = segment(w, bias, y);
-  matmul_segments(std::span<Segment>(&seg, 1), K, x, n, pool);
+  const Segment seg = segment(w, bias, y);
+  matmul_segments(std::span<const Segment>(&seg, 1), K, x, n, pool);
 
   if (tail > 0) {  // the last rows, in the GGUF layout, through the plain kernels
     PackedWeight rest;
